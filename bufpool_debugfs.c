@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bufpool in debugfs, at /sys/kernel/debug/bufpool:
+ *
+ *   pools         one line per pool, with a header row, like /proc/slabinfo
+ *   <name>/stats  "key: value" lines of every counter of one pool
+ *   fail/         the fault-injection attributes of bufpool's one fault
+ *                 point (with CONFIG_FAULT_INJECTION_DEBUG_FS)
+ *
+ * A pool's directory is removed before the pool is freed, and debugfs
+ * makes that removal wait for reads in progress (later reads of a file
+ * still open fail with -EIO), so no reader can touch a freed pool. The
+ * pools file walks the pool list under bufpool_list_lock. No kernel
+ * address is printed.
+ */
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
+#include <linux/seq_file.h>
+
+#include "bufpool_internal.h"
+
+static struct dentry *bufpool_debugfs_root;
+
+static int bufpool_pools_show(struct seq_file *m, void *unused)
+{
+	struct bufpool_stats st;
+	struct bufpool *pool;
+
+	seq_printf(m, "%-*s %8s %8s %8s %8s %8s %8s %8s %12s %10s %10s\n",
+		   BUFPOOL_NAME_MAX, "# name", "buf_size", "max", "min",
+		   "in_use", "free", "cached", "hwm", "allocs", "fails",
+		   "waits");
+	mutex_lock(&bufpool_list_lock);
+	list_for_each_entry(pool, &bufpool_list, node) {
+		bufpool_get_stats(pool, &st);
+		seq_printf(m, "%-*s %8zu %8u %8u %8u %8u %8u %8u %12llu %10llu %10llu\n",
+			   BUFPOOL_NAME_MAX, pool->name, pool->buf_size,
+			   pool->max_bufs, pool->min_bufs, st.in_use, st.free,
+			   st.cached, st.high_watermark, st.allocs, st.fails,
+			   st.waits);
+	}
+	mutex_unlock(&bufpool_list_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bufpool_pools);
+
+static int bufpool_stats_show(struct seq_file *m, void *unused)
+{
+	struct bufpool *pool = m->private;
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	seq_printf(m, "buf_size: %zu\n", pool->buf_size);
+	seq_printf(m, "max_bufs: %u\n", pool->max_bufs);
+	seq_printf(m, "min_bufs: %u\n", pool->min_bufs);
+	seq_printf(m, "align: %u\n", pool->align);
+	seq_printf(m, "magazine_batch: %u\n", pool->batch);
+	seq_printf(m, "allocs: %llu\n", st.allocs);
+	seq_printf(m, "frees: %llu\n", st.frees);
+	seq_printf(m, "fails: %llu\n", st.fails);
+	seq_printf(m, "waits: %llu\n", st.waits);
+	seq_printf(m, "wait_ns_total: %llu\n", st.wait_ns_total);
+	seq_printf(m, "wait_ns_max: %llu\n", st.wait_ns_max);
+	seq_printf(m, "in_use: %u\n", st.in_use);
+	seq_printf(m, "high_watermark: %u\n", st.high_watermark);
+	seq_printf(m, "backed: %u\n", st.backed);
+	seq_printf(m, "free: %u\n", st.free);
+	seq_printf(m, "cached: %u\n", st.cached);
+	seq_printf(m, "waiters: %u\n", st.waiters);
+	seq_printf(m, "mag_hits: %llu\n", st.mag_hits);
+	seq_printf(m, "mag_misses: %llu\n", st.mag_misses);
+	seq_printf(m, "drains: %llu\n", st.drains);
+	seq_printf(m, "shrink_scans: %llu\n", st.shrink_scans);
+	seq_printf(m, "shrink_freed: %llu\n", st.shrink_freed);
+	seq_printf(m, "grow_fails: %llu\n", st.grow_fails);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bufpool_stats);
+
+/* Caller holds bufpool_list_lock. */
+void bufpool_debugfs_add(struct bufpool *pool)
+{
+	/* Failures only cost the files, by debugfs convention. */
+	pool->debugfs = debugfs_create_dir(pool->name, bufpool_debugfs_root);
+	debugfs_create_file("stats", 0444, pool->debugfs, pool,
+			    &bufpool_stats_fops);
+}
+
+void bufpool_debugfs_remove(struct bufpool *pool)
+{
+	debugfs_remove(pool->debugfs);
+	pool->debugfs = NULL;
+}
+
+void bufpool_debugfs_fault(struct fault_attr *attr)
+{
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	fault_create_debugfs_attr("fail", bufpool_debugfs_root, attr);
+#endif
+}
+
+void bufpool_debugfs_init(void)
+{
+	bufpool_debugfs_root = debugfs_create_dir("bufpool", NULL);
+	debugfs_create_file("pools", 0444, bufpool_debugfs_root, NULL,
+			    &bufpool_pools_fops);
+}
+
+void bufpool_debugfs_exit(void)
+{
+	debugfs_remove(bufpool_debugfs_root);
+}

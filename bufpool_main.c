@@ -1,0 +1,1057 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bufpool: per-subsystem pools of fixed-size buffers.
+ *
+ * This file is the pool itself: creation and teardown, the depot under the
+ * pool lock, growth from the slab cache, waiting, bulk requests and buffer
+ * references. The lock-free per-CPU layer in front of it lives in
+ * bufpool_percpu.c; the data structures are described in
+ * bufpool_internal.h.
+ *
+ * Waiting. Sleepers queue on pool->waitq in arrival order, as exclusive
+ * entries whose wake function takes the buffer being returned
+ * (__wake_up_locked_key() passes it as the key). A returned buffer thus
+ * goes straight to the longest waiter, within the pool lock, and wakes
+ * exactly one task, and only once that task holds everything it asked
+ * for: a bulk waiter reserves buffers as they come back, so neither a
+ * stream of single requests nor another bulk waiter can starve it, and
+ * two bulk waiters never deadlock on partial holdings (the second gets
+ * nothing until the first is served). Since the hand-over happens under
+ * the lock that the sleeper checks its holdings under, no wakeup can be
+ * lost and nobody can steal the buffer between wakeup and return.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bufpool.h>
+#include <linux/ctype.h>
+#include <linux/fault-inject.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/string.h>
+
+#include "bufpool_internal.h"
+
+DEFINE_MUTEX(bufpool_list_lock);
+LIST_HEAD(bufpool_list);
+
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * The one fault point: every allocation bufpool makes for itself asks
+ * bufpool_fault() first. Driven from debugfs (bufpool/fail) and by the
+ * KUnit tests, which walk it over every allocation of bufpool_create().
+ */
+DECLARE_FAULT_ATTR(bufpool_fault_attr);
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+EXPORT_SYMBOL_IF_KUNIT(bufpool_fault_attr);
+#endif
+
+bool bufpool_fault(void)
+{
+	return should_fail(&bufpool_fault_attr, 1);
+}
+#else
+bool bufpool_fault(void)
+{
+	return false;
+}
+#endif
+
+/* Creation */
+
+static int bufpool_check_name(const char *name)
+{
+	size_t len = strnlen(name, BUFPOOL_NAME_MAX + 1);
+	size_t i;
+
+	if (!len) {
+		pr_err_ratelimited("bufpool_create: the name is empty\n");
+		return -EINVAL;
+	}
+	if (len > BUFPOOL_NAME_MAX) {
+		pr_err_ratelimited("pool '%.*s...': name longer than %d characters\n",
+				   BUFPOOL_NAME_MAX, name, BUFPOOL_NAME_MAX);
+		return -EINVAL;
+	}
+	/* The debugfs directory has files of its own. */
+	if (!strcmp(name, "pools") || !strcmp(name, "fail")) {
+		pr_err_ratelimited("pool '%s': name is reserved\n", name);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isgraph(name[i]) || name[i] == '/') {
+			pr_err_ratelimited("pool '%s': name has a '/', a space or a control character\n",
+					   name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int bufpool_check_params(const struct bufpool_params *p)
+{
+	int err;
+
+	if (!p) {
+		pr_err_ratelimited("bufpool_create: params is NULL\n");
+		return -EINVAL;
+	}
+	if (!p->name) {
+		pr_err_ratelimited("bufpool_create: name is NULL\n");
+		return -EINVAL;
+	}
+	err = bufpool_check_name(p->name);
+	if (err)
+		return err;
+	if (!p->buf_size || p->buf_size > BUFPOOL_MAX_BUF_SIZE) {
+		pr_err_ratelimited("pool '%s': buf_size %zu is not in 1..%d\n",
+				   p->name, p->buf_size, BUFPOOL_MAX_BUF_SIZE);
+		return -EINVAL;
+	}
+	if (!p->max_bufs || p->max_bufs > BUFPOOL_MAX_BUFS) {
+		pr_err_ratelimited("pool '%s': max_bufs %u is not in 1..%d\n",
+				   p->name, p->max_bufs, BUFPOOL_MAX_BUFS);
+		return -EINVAL;
+	}
+	if (p->min_bufs > p->max_bufs) {
+		pr_err_ratelimited("pool '%s': min_bufs %u is above max_bufs %u\n",
+				   p->name, p->min_bufs, p->max_bufs);
+		return -EINVAL;
+	}
+	if (p->align && (!is_power_of_2(p->align) || p->align > PAGE_SIZE)) {
+		pr_err_ratelimited("pool '%s': align %u is not a power of two up to %lu\n",
+				   p->name, p->align, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (p->flags & ~BUFPOOL_F_ALL) {
+		pr_err_ratelimited("pool '%s': unknown flags %#x\n",
+				   p->name, p->flags & ~BUFPOOL_F_ALL);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Caller holds bufpool_list_lock. */
+static struct bufpool *bufpool_find(const char *name)
+{
+	struct bufpool *pool;
+
+	list_for_each_entry(pool, &bufpool_list, node)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+/*
+ * Only the allocation flags that say how hard to try are passed on to the
+ * slab; zone and zeroing flags are the pool's business. Growth failing is
+ * expected (the caller then waits for a returned buffer), hence NOWARN.
+ */
+static gfp_t bufpool_grow_gfp(gfp_t gfp)
+{
+	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH)) |
+	       __GFP_NOWARN;
+}
+
+static struct bufpool_buf *bufpool_new_buf(struct bufpool *pool, gfp_t gfp)
+{
+	struct bufpool_buf *buf;
+	void *obj;
+
+	if (bufpool_fault())
+		return NULL;
+	obj = kmem_cache_alloc(pool->cache, bufpool_grow_gfp(gfp));
+	if (!obj)
+		return NULL;
+	buf = obj + pool->buf_offset;
+	refcount_set(&buf->ref, 0);
+	buf->magic = BUFPOOL_BUF_FREE;
+	buf->pool = pool;
+	buf->next = NULL;
+	if (pool->flags & BUFPOOL_F_POISON)
+		memset(obj, BUFPOOL_POISON, pool->buf_size);
+	return buf;
+}
+
+static void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	buf->magic = 0;
+	kmem_cache_free(pool->cache, bufpool_buf_to_data(buf));
+}
+
+/* Give every idle buffer in the depot back to the slab cache. */
+static void bufpool_free_depot(struct bufpool *pool)
+{
+	struct bufpool_buf *buf;
+
+	while ((buf = pool->depot)) {
+		pool->depot = buf->next;
+		pool->nr_free--;
+		pool->backed--;
+		bufpool_free_buf(pool, buf);
+	}
+}
+
+static int bufpool_fill_reserve(struct bufpool *pool)
+{
+	struct bufpool_buf *buf;
+
+	while (pool->backed < pool->min_bufs) {
+		buf = bufpool_new_buf(pool, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		buf->next = pool->depot;
+		pool->depot = buf;
+		pool->nr_free++;
+		pool->backed++;
+	}
+	return 0;
+}
+
+static int bufpool_create_cache(struct bufpool *pool)
+{
+	size_t size = pool->buf_offset + sizeof(struct bufpool_buf);
+	char *slab_name;
+
+	if (bufpool_fault())
+		return -ENOMEM;
+	slab_name = kasprintf(GFP_KERNEL, "bufpool-%s", pool->name);
+	if (!slab_name)
+		return -ENOMEM;
+	/*
+	 * Buffers are I/O buffers: whitelist the data for copy_to_user()
+	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
+	 * being merged, so it shows up under its own name.
+	 */
+	if (!bufpool_fault())
+		pool->cache = kmem_cache_create_usercopy(slab_name, size,
+							 pool->align, 0, 0,
+							 pool->buf_size, NULL);
+	kfree(slab_name);
+	return pool->cache ? 0 : -ENOMEM;
+}
+
+static void bufpool_free_pool(struct bufpool *pool)
+{
+	bufpool_free_depot(pool);
+	kmem_cache_destroy(pool->cache);
+	bufpool_cpu_destroy(pool);
+	kfree(pool->name);
+	kfree(pool);
+}
+
+static void bufpool_drain_workfn(struct work_struct *work)
+{
+	struct bufpool *pool = container_of(work, struct bufpool, drain_work);
+
+	bufpool_cpu_drain(pool, true);
+}
+
+/**
+ * bufpool_create - create a pool of fixed-size buffers
+ * @params: name, buffer size, cap, reserve, alignment and flags; see
+ *	&struct bufpool_params. Not referenced after the call returns.
+ *
+ * Creates the pool's slab cache, allocates @params->min_bufs buffers at
+ * once, registers the pool's shrinker and its debugfs directory.
+ *
+ * Context: Process context; sleeps.
+ * Return: the new pool; ERR_PTR(-EINVAL) for invalid @params (with a
+ * message naming the pool and the field), ERR_PTR(-EEXIST) if a live pool
+ * has the same name, ERR_PTR(-ENOMEM) if memory ran out, reserve included.
+ */
+struct bufpool *bufpool_create(const struct bufpool_params *params)
+{
+	struct bufpool *pool;
+	int err;
+
+	might_sleep();
+	err = bufpool_check_params(params);
+	if (err)
+		return ERR_PTR(err);
+
+	mutex_lock(&bufpool_list_lock);
+	if (bufpool_find(params->name)) {
+		pr_err_ratelimited("pool '%s': a pool of that name exists\n",
+				   params->name);
+		err = -EEXIST;
+		goto unlock;
+	}
+	err = -ENOMEM;
+	pool = bufpool_fault() ? NULL : kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		goto unlock;
+	pool->magic = BUFPOOL_POOL_MAGIC;
+	pool->flags = params->flags;
+	pool->buf_size = params->buf_size;
+	pool->buf_offset = ALIGN(params->buf_size, __alignof__(struct bufpool_buf));
+	pool->max_bufs = params->max_bufs;
+	pool->min_bufs = params->min_bufs;
+	pool->align = max_t(unsigned int, params->align,
+			    __alignof__(struct bufpool_buf));
+	init_waitqueue_head(&pool->waitq);
+	init_completion(&pool->drained);
+	INIT_WORK(&pool->drain_work, bufpool_drain_workfn);
+	pool->name = bufpool_fault() ? NULL : kstrdup(params->name, GFP_KERNEL);
+	if (!pool->name)
+		goto free;
+	err = bufpool_create_cache(pool);
+	if (err)
+		goto free;
+	err = bufpool_cpu_create(pool);
+	if (err)
+		goto free;
+	err = bufpool_fill_reserve(pool);
+	if (err)
+		goto free;
+	err = bufpool_shrinker_register(pool);
+	if (err)
+		goto free;
+	list_add_tail(&pool->node, &bufpool_list);
+	bufpool_debugfs_add(pool);
+	mutex_unlock(&bufpool_list_lock);
+	return pool;
+
+free:
+	bufpool_free_pool(pool);
+unlock:
+	mutex_unlock(&bufpool_list_lock);
+	if (err == -ENOMEM)
+		pr_err_ratelimited("pool '%s': out of memory\n", params->name);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(bufpool_create);
+
+/* Buffers changing hands */
+
+static bool bufpool_check_pool(const struct bufpool *pool, const char *fn)
+{
+	if (unlikely(IS_ERR_OR_NULL(pool) || pool->magic != BUFPOOL_POOL_MAGIC)) {
+		pr_err_ratelimited("%s: %p is not a pool\n", fn, pool);
+		return false;
+	}
+	return true;
+}
+
+static void bufpool_check_poison(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	u8 *data = bufpool_buf_to_data(buf);
+	u8 *bad = memchr_inv(data, BUFPOOL_POISON, pool->buf_size);
+
+	if (bad)
+		pr_err_ratelimited("pool '%s': buffer written after its last put (byte %td is %#x)\n",
+				   pool->name, bad - data, *bad);
+}
+
+/* @buf becomes the caller's, with one reference. */
+static void bufpool_buf_ready(struct bufpool *pool, struct bufpool_buf *buf,
+			      gfp_t gfp)
+{
+	if (unlikely(pool->flags & BUFPOOL_F_POISON))
+		bufpool_check_poison(pool, buf);
+	if (unlikely((pool->flags & BUFPOOL_F_ZERO) || (gfp & __GFP_ZERO)))
+		memset(bufpool_buf_to_data(buf), 0, pool->buf_size);
+	buf->magic = BUFPOOL_BUF_LIVE;
+	refcount_set(&buf->ref, 1);
+}
+
+static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
+			int flags, void *key);
+
+static struct bufpool_waiter *bufpool_first_waiter(struct bufpool *pool)
+{
+	return list_first_entry_or_null(&pool->waitq.head,
+					struct bufpool_waiter, wq.entry);
+}
+
+static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w)
+{
+	__add_wait_queue_entry_tail(&pool->waitq, &w->wq);
+	if (!pool->nr_waiters++)
+		WRITE_ONCE(pool->bypass, true);
+	pool->waits++;
+}
+
+static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
+{
+	struct bufpool_waiter *next;
+
+	list_del_init(&w->wq.entry);
+	if (!--pool->nr_waiters && !pool->dying)
+		WRITE_ONCE(pool->bypass, false);
+	/* The new head may be able to grow the pool where the old one did. */
+	next = bufpool_first_waiter(pool);
+	if (next && pool->backed < pool->max_bufs)
+		wake_up_process(next->task);
+}
+
+/*
+ * The wake function of a waiter: @key is a buffer being returned. It is
+ * the waiter's from now on; the task is woken once it holds all it wants.
+ */
+static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
+			int flags, void *key)
+{
+	struct bufpool_waiter *w = container_of(wq, struct bufpool_waiter, wq);
+	struct bufpool *pool = bufpool_buf_pool(key);
+
+	w->bufs[w->got++] = key;
+	if (w->got == w->want) {
+		bufpool_dequeue(pool, w);
+		wake_up_process(w->task);
+	}
+	return 1;
+}
+
+/*
+ * bufpool_release_locked - a buffer comes home
+ *
+ * To the longest waiter if there is one, else onto the depot. Caller holds
+ * the pool lock; @buf is already marked free.
+ */
+void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	lockdep_assert_held(&pool->waitq.lock);
+	if (!list_empty(&pool->waitq.head)) {
+		__wake_up_locked_key(&pool->waitq, TASK_NORMAL, buf);
+		return;
+	}
+	buf->next = pool->depot;
+	pool->depot = buf;
+	pool->nr_free++;
+	if (pool->dying && pool->nr_free == pool->backed)
+		complete(&pool->drained);
+}
+
+/*
+ * Buffers leave the depot only under the pool lock, and a buffer in use is
+ * always out of it, so the most ever out at once, sampled here, bounds the
+ * peak in use from above without touching the fast path. It counts
+ * buffers idle in magazines too: exact with BUFPOOL_F_NO_MAGAZINES.
+ */
+void bufpool_note_out_locked(struct bufpool *pool)
+{
+	pool->high_watermark = max(pool->high_watermark,
+				   pool->backed - pool->nr_free);
+}
+
+/* The last reference to @buf is gone. */
+static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	unsigned long flags;
+
+	buf->magic = BUFPOOL_BUF_FREE;
+	refcount_set(&buf->ref, 0);
+	if (unlikely(pool->flags & BUFPOOL_F_POISON))
+		memset(bufpool_buf_to_data(buf), BUFPOOL_POISON, pool->buf_size);
+	/* Count first: the pool may be gone once the buffer is home. */
+	this_cpu_inc(pool->cpu->frees);
+	if (bufpool_cpu_push(pool, buf))
+		return;
+	bufpool_lock(pool, flags);
+	bufpool_release_locked(pool, buf);
+	bufpool_unlock(pool, flags);
+}
+
+/*
+ * The slow path, for one buffer or a bulk request: take from the depot,
+ * grow the pool, empty the magazines, and at last wait in line. Returns 0
+ * with @n buffers in @bufs (not yet readied), or an error with none.
+ */
+static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
+			    struct bufpool_buf **bufs, unsigned int state,
+			    long timeout)
+{
+	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
+	bool can_sleep = gfpflags_allow_blocking(gfp);
+	bool drained = !pool->batch, queued = false, grow_failed = false;
+	struct bufpool_buf *buf;
+	unsigned long flags;
+	u64 start = 0;
+	int err = 0;
+
+	if (can_sleep)
+		might_sleep();
+	init_waitqueue_func_entry(&w.wq, bufpool_wake);
+	w.wq.flags = WQ_FLAG_EXCLUSIVE;
+	INIT_LIST_HEAD(&w.wq.entry);
+
+	bufpool_lock(pool, flags);
+	for (;;) {
+		if (pool->dying) {
+			err = -ESHUTDOWN;
+			break;
+		}
+		/* First come, first served: only the head may take or grow. */
+		if (queued ? bufpool_first_waiter(pool) == &w : !pool->nr_waiters) {
+			while (w.got < n && (buf = pool->depot)) {
+				pool->depot = buf->next;
+				pool->nr_free--;
+				bufs[w.got++] = buf;
+			}
+			bufpool_note_out_locked(pool);
+			if (w.got == n)
+				break;
+			if (!grow_failed && pool->backed < pool->max_bufs) {
+				/* Reserve the slot, then allocate unlocked. */
+				pool->backed++;
+				bufpool_unlock(pool, flags);
+				buf = bufpool_new_buf(pool, gfp);
+				bufpool_lock(pool, flags);
+				if (!buf) {
+					pool->backed--;
+					pool->grow_fails++;
+					grow_failed = true;
+					if (pool->dying && pool->nr_free == pool->backed)
+						complete(&pool->drained);
+				} else if (w.got < n) {
+					bufs[w.got++] = buf;
+				} else {
+					bufpool_release_locked(pool, buf);
+				}
+				continue;
+			}
+		}
+		if (w.got == n)
+			break;
+		if (!drained) {
+			/*
+			 * Buffers may idle in magazines. A sleeper queues
+			 * first, so that they come to it in line.
+			 */
+			if (can_sleep && !queued) {
+				bufpool_enqueue(pool, &w);
+				queued = true;
+				start = ktime_get_ns();
+			}
+			drained = true;
+			bufpool_unlock(pool, flags);
+			bufpool_cpu_drain(pool, can_sleep);
+			bufpool_lock(pool, flags);
+			continue;
+		}
+		if (!can_sleep) {
+			err = -EAGAIN;
+			break;
+		}
+		if (!queued) {
+			bufpool_enqueue(pool, &w);
+			queued = true;
+			start = ktime_get_ns();
+			continue;
+		}
+		if (!timeout) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		set_current_state(state);
+		if (signal_pending_state(state, current)) {
+			__set_current_state(TASK_RUNNING);
+			err = -EINTR;
+			break;
+		}
+		bufpool_unlock(pool, flags);
+		if (grow_failed && pool->backed < pool->max_bufs &&
+		    timeout > BUFPOOL_GROW_RETRY) {
+			/* Growth failed: try again soon, not only on a put. */
+			long left = schedule_timeout(BUFPOOL_GROW_RETRY);
+
+			if (timeout != MAX_SCHEDULE_TIMEOUT)
+				timeout -= BUFPOOL_GROW_RETRY - left;
+		} else {
+			timeout = schedule_timeout(timeout);
+		}
+		grow_failed = false;
+		bufpool_lock(pool, flags);
+	}
+
+	if (queued) {
+		u64 ns = ktime_get_ns() - start;
+
+		if (!list_empty(&w.wq.entry))
+			bufpool_dequeue(pool, &w);
+		pool->wait_ns_total += ns;
+		pool->wait_ns_max = max(pool->wait_ns_max, ns);
+	}
+	if (err) {
+		/* All or nothing: what we hold goes to the next in line. */
+		while (w.got)
+			bufpool_release_locked(pool, bufs[--w.got]);
+	}
+	bufpool_unlock(pool, flags);
+	return err;
+}
+
+static int bufpool_check_wait(struct bufpool *pool, unsigned int state,
+			      long timeout)
+{
+	if (state != TASK_INTERRUPTIBLE && state != TASK_KILLABLE &&
+	    state != TASK_UNINTERRUPTIBLE) {
+		pr_err_ratelimited("pool '%s': invalid task state %#x\n",
+				   pool->name, state);
+		return -EINVAL;
+	}
+	if (timeout < 0) {
+		pr_err_ratelimited("pool '%s': negative timeout %ld\n",
+				   pool->name, timeout);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bufpool_check_bulk(struct bufpool *pool, unsigned int n,
+			      struct bufpool_buf **bufs)
+{
+	if (!n || n > pool->max_bufs) {
+		pr_err_ratelimited("pool '%s': bulk request of %u buffers is not in 1..%u\n",
+				   pool->name, n, pool->max_bufs);
+		return -EINVAL;
+	}
+	if (!bufs) {
+		pr_err_ratelimited("pool '%s': bulk request into a NULL array\n",
+				   pool->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
+		       struct bufpool_buf **bufs, unsigned int state,
+		       long timeout)
+{
+	unsigned int i;
+	bool slow;
+	int err;
+
+	if (n == 1) {
+		bufs[0] = bufpool_cpu_pop(pool);
+		slow = !bufs[0];
+	} else {
+		slow = !bufpool_cpu_pop_bulk(pool, n, bufs);
+	}
+	if (unlikely(slow) && (n > 1 || !bufpool_cpu_refill(pool, bufs))) {
+		err = bufpool_get_slow(pool, gfp, n, bufs, state, timeout);
+		if (err) {
+			this_cpu_inc(pool->cpu->fails);
+			return err;
+		}
+	}
+	for (i = 0; i < n; i++)
+		bufpool_buf_ready(pool, bufs[i], gfp);
+	this_cpu_add(pool->cpu->allocs, n);
+	return 0;
+}
+
+/**
+ * bufpool_alloc - take a buffer from a pool
+ * @pool: the pool
+ * @gfp: GFP_KERNEL, GFP_NOIO, GFP_ATOMIC, ...; decides whether the call
+ *	may sleep and how hard the pool tries to grow. __GFP_ZERO zeroes
+ *	the buffer.
+ *
+ * If @gfp allows blocking and all of the pool's buffers are in use, sleeps
+ * (uninterruptibly, without a timeout) until one is returned. Otherwise
+ * never sleeps. Zone modifiers in @gfp are ignored.
+ *
+ * Context: Any context but NMI; process context if @gfp allows blocking.
+ * Return: a buffer with one reference, or NULL if the pool is exhausted
+ * and @gfp does not allow blocking, or the pool is being destroyed.
+ */
+struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp)
+{
+	struct bufpool_buf *buf;
+
+	if (!bufpool_check_pool(pool, __func__))
+		return NULL;
+	if (bufpool_take(pool, gfp, 1, &buf, TASK_UNINTERRUPTIBLE,
+			MAX_SCHEDULE_TIMEOUT))
+		return NULL;
+	return buf;
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc);
+
+/**
+ * bufpool_alloc_wait - take a buffer, sleeping as told while none is free
+ * @pool: the pool
+ * @gfp: as for bufpool_alloc(); must allow blocking for the call to wait
+ * @state: %TASK_INTERRUPTIBLE, %TASK_KILLABLE or %TASK_UNINTERRUPTIBLE
+ * @timeout: longest wait in jiffies, or %MAX_SCHEDULE_TIMEOUT
+ *
+ * Waiters are served in arrival order.
+ *
+ * Context: Process context if @gfp allows blocking; else any but NMI.
+ * Return: a buffer with one reference, never NULL. ERR_PTR(-EINTR) if a
+ * signal allowed by @state arrived, ERR_PTR(-ETIMEDOUT) if @timeout
+ * passed, ERR_PTR(-EAGAIN) if the pool is exhausted and @gfp does not
+ * allow blocking, ERR_PTR(-ESHUTDOWN) if the pool is being destroyed,
+ * ERR_PTR(-EINVAL) for an invalid @pool, @state or @timeout.
+ */
+struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
+				       unsigned int state, long timeout)
+{
+	struct bufpool_buf *buf;
+	int err;
+
+	if (!bufpool_check_pool(pool, __func__))
+		return ERR_PTR(-EINVAL);
+	err = bufpool_check_wait(pool, state, timeout);
+	if (!err)
+		err = bufpool_take(pool, gfp, 1, &buf, state, timeout);
+	return err ? ERR_PTR(err) : buf;
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc_wait);
+
+/**
+ * bufpool_alloc_bulk - take @n buffers at once, all or nothing
+ * @pool: the pool
+ * @gfp: as for bufpool_alloc(); if it allows blocking, the call sleeps
+ *	uninterruptibly until all @n buffers are free
+ * @n: how many, 1 .. the pool's max_bufs
+ * @bufs: array of at least @n entries, filled on success
+ *
+ * A sleeping bulk request keeps the buffers returned to it while it waits,
+ * in line with single requests, so it is never starved by them.
+ *
+ * Context: Any context but NMI; process context if @gfp allows blocking.
+ * Return: 0 with @n buffers in @bufs, each with one reference.
+ * -EAGAIN if fewer than @n are free and @gfp does not allow blocking,
+ * -ESHUTDOWN if the pool is being destroyed, -EINVAL for an invalid @pool,
+ * @n (0, or more than the pool could ever hold) or @bufs. On error @bufs
+ * holds nothing.
+ */
+int bufpool_alloc_bulk(struct bufpool *pool, gfp_t gfp, unsigned int n,
+		       struct bufpool_buf **bufs)
+{
+	return bufpool_alloc_bulk_wait(pool, gfp, n, bufs, TASK_UNINTERRUPTIBLE,
+				       MAX_SCHEDULE_TIMEOUT);
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc_bulk);
+
+/**
+ * bufpool_alloc_bulk_wait - take @n buffers, sleeping as told until all are free
+ * @pool: the pool
+ * @gfp: as for bufpool_alloc()
+ * @n: how many, 1 .. the pool's max_bufs
+ * @bufs: array of at least @n entries, filled on success
+ * @state: %TASK_INTERRUPTIBLE, %TASK_KILLABLE or %TASK_UNINTERRUPTIBLE
+ * @timeout: longest wait in jiffies, or %MAX_SCHEDULE_TIMEOUT
+ *
+ * Context: Process context if @gfp allows blocking; else any but NMI.
+ * Return: 0 with @n buffers in @bufs; -EINTR, -ETIMEDOUT, -EAGAIN,
+ * -ESHUTDOWN or -EINVAL as for bufpool_alloc_wait() and
+ * bufpool_alloc_bulk(), with no buffer held.
+ */
+int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
+			    struct bufpool_buf **bufs, unsigned int state,
+			    long timeout)
+{
+	int err;
+
+	if (!bufpool_check_pool(pool, __func__))
+		return -EINVAL;
+	err = bufpool_check_bulk(pool, n, bufs);
+	if (!err)
+		err = bufpool_check_wait(pool, state, timeout);
+	if (!err)
+		err = bufpool_take(pool, gfp, n, bufs, state, timeout);
+	return err;
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc_bulk_wait);
+
+/* References */
+
+static bool bufpool_check_buf(const struct bufpool_buf *buf, const char *fn)
+{
+	if (likely(buf->magic == BUFPOOL_BUF_LIVE))
+		return true;
+	if (buf->magic == BUFPOOL_BUF_FREE)
+		pr_err_ratelimited("%s: buffer of pool '%s' is not held by anyone (put once too often?)\n",
+				   fn, buf->pool->name);
+	else
+		pr_err_ratelimited("%s: %p is not a bufpool buffer\n", fn, buf);
+	return false;
+}
+
+/**
+ * bufpool_buf_data - the data of a buffer
+ * @buf: a buffer the caller holds
+ *
+ * Context: Any context.
+ * Return: the buffer's usable bytes (the pool's buf_size of them), aligned
+ * as the pool was created with.
+ */
+void *bufpool_buf_data(const struct bufpool_buf *buf)
+{
+	return bufpool_buf_to_data(buf);
+}
+EXPORT_SYMBOL_GPL(bufpool_buf_data);
+
+/**
+ * bufpool_buf_pool - the pool a buffer belongs to
+ * @buf: a buffer the caller holds
+ *
+ * Context: Any context.
+ * Return: the pool @buf came from.
+ */
+struct bufpool *bufpool_buf_pool(const struct bufpool_buf *buf)
+{
+	return buf->pool;
+}
+EXPORT_SYMBOL_GPL(bufpool_buf_pool);
+
+/**
+ * bufpool_buf_size - the usable size of a buffer
+ * @buf: a buffer the caller holds
+ *
+ * Context: Any context.
+ * Return: the buf_size of @buf's pool.
+ */
+size_t bufpool_buf_size(const struct bufpool_buf *buf)
+{
+	return buf->pool->buf_size;
+}
+EXPORT_SYMBOL_GPL(bufpool_buf_size);
+
+/**
+ * bufpool_get - take another reference to a buffer
+ * @buf: a buffer the caller holds a reference to
+ *
+ * Context: Any context but NMI.
+ * Return: @buf, or NULL (with a message) if @buf is not a live buffer.
+ */
+struct bufpool_buf *bufpool_get(struct bufpool_buf *buf)
+{
+	if (!buf || !bufpool_check_buf(buf, __func__))
+		return NULL;
+	refcount_inc(&buf->ref);
+	return buf;
+}
+EXPORT_SYMBOL_GPL(bufpool_get);
+
+/**
+ * bufpool_put - drop a reference to a buffer
+ * @buf: the buffer; NULL is ignored
+ *
+ * The last put returns the buffer to its pool: to the longest waiter if
+ * anyone waits, else to this CPU's magazine or the pool's free list. A put
+ * of a buffer nobody holds is reported and ignored (refcount_t reports
+ * the racing case), so a buffer is never returned twice.
+ *
+ * Context: Any context but NMI, hard IRQ included.
+ */
+void bufpool_put(struct bufpool_buf *buf)
+{
+	if (!buf || unlikely(!bufpool_check_buf(buf, __func__)))
+		return;
+	/*
+	 * A buffer with one reference is ours alone: nobody else can take
+	 * one, so skip the atomic (the sk_buff trick; see skb_unref()).
+	 */
+	if (likely(refcount_read(&buf->ref) == 1))
+		smp_rmb();
+	else if (!refcount_dec_and_test(&buf->ref))
+		return;
+	bufpool_release(buf->pool, buf);
+}
+EXPORT_SYMBOL_GPL(bufpool_put);
+
+/**
+ * bufpool_put_bulk - drop a reference to each of @n buffers
+ * @n: how many
+ * @bufs: the buffers, from any pools; NULL entries are ignored
+ *
+ * Context: Any context but NMI.
+ */
+void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs)
+{
+	unsigned int i;
+
+	if (n && !bufs) {
+		pr_err_ratelimited("bufpool_put_bulk: NULL array of %u buffers\n", n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		bufpool_put(bufs[i]);
+}
+EXPORT_SYMBOL_GPL(bufpool_put_bulk);
+
+/* Statistics and teardown */
+
+/**
+ * bufpool_get_stats - read a pool's counters
+ * @pool: the pool
+ * @stats: filled with a snapshot
+ *
+ * Context: Any context but NMI.
+ */
+void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
+{
+	unsigned long flags;
+	int cpu;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!bufpool_check_pool(pool, __func__))
+		return;
+	for_each_possible_cpu(cpu) {
+		struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+
+		stats->allocs += READ_ONCE(c->allocs);
+		stats->frees += READ_ONCE(c->frees);
+		stats->fails += READ_ONCE(c->fails);
+		stats->mag_hits += READ_ONCE(c->hits);
+		stats->mag_misses += READ_ONCE(c->misses);
+	}
+	stats->in_use = stats->allocs - stats->frees;
+	stats->cached = bufpool_cpu_cached(pool);
+
+	bufpool_lock(pool, flags);
+	stats->waits = pool->waits;
+	stats->wait_ns_total = pool->wait_ns_total;
+	stats->wait_ns_max = pool->wait_ns_max;
+	stats->high_watermark = pool->high_watermark;
+	stats->backed = pool->backed;
+	stats->free = pool->nr_free + stats->cached;
+	stats->waiters = pool->nr_waiters;
+	stats->drains = pool->drains;
+	stats->shrink_scans = pool->shrink_scans;
+	stats->shrink_freed = pool->shrink_freed;
+	stats->grow_fails = pool->grow_fails;
+	bufpool_unlock(pool, flags);
+}
+EXPORT_SYMBOL_GPL(bufpool_get_stats);
+
+/**
+ * bufpool_name - the name a pool was created with
+ * @pool: the pool
+ *
+ * Context: Any context.
+ * Return: the name, valid until the pool is destroyed.
+ */
+const char *bufpool_name(const struct bufpool *pool)
+{
+	return pool->name;
+}
+EXPORT_SYMBOL_GPL(bufpool_name);
+
+/*
+ * Stop the pool: no new allocations, waiters leave with an error, and
+ * every buffer idle in a magazine goes to the depot. Returns once no
+ * buffer is in use, complaining every few seconds, or at once with false
+ * if @wait is false and some are.
+ */
+static bool bufpool_shutdown(struct bufpool *pool, bool wait)
+{
+	struct wait_queue_entry *wq, *tmp;
+	unsigned int in_use;
+	unsigned long flags;
+
+	bufpool_debugfs_remove(pool);
+	bufpool_shrinker_unregister(pool);
+
+	bufpool_lock(pool, flags);
+	pool->dying = true;
+	WRITE_ONCE(pool->bypass, true);
+	list_for_each_entry_safe(wq, tmp, &pool->waitq.head, entry) {
+		struct bufpool_waiter *w = container_of(wq, struct bufpool_waiter, wq);
+
+		list_del_init(&wq->entry);
+		pool->nr_waiters--;
+		wake_up_process(w->task);
+	}
+	if (pool->nr_free == pool->backed)
+		complete(&pool->drained);
+	bufpool_unlock(pool, flags);
+
+	cancel_work_sync(&pool->drain_work);
+	bufpool_cpu_drain(pool, true);
+
+	while (!wait_for_completion_timeout(&pool->drained, BUFPOOL_DESTROY_WARN)) {
+		bufpool_lock(pool, flags);
+		in_use = pool->backed - pool->nr_free;
+		bufpool_unlock(pool, flags);
+		if (!wait) {
+			pr_err("pool '%s': %u buffers still in use, leaking the pool\n",
+			       pool->name, in_use);
+			return false;
+		}
+		pr_warn("pool '%s': destroy waits for %u buffers still in use\n",
+			pool->name, in_use);
+	}
+	/* The last releaser may still be inside the pool lock: wait it out. */
+	bufpool_lock(pool, flags);
+	bufpool_unlock(pool, flags);
+	return true;
+}
+
+/**
+ * bufpool_destroy - destroy a pool once all its buffers are back
+ * @pool: the pool; NULL or an ERR_PTR is ignored
+ *
+ * New allocations fail at once and sleeping allocators wake up with an
+ * error. Then waits until every buffer has been put, printing a warning
+ * with the pool's name and the count still in use every few seconds, and
+ * frees everything, slab cache included.
+ *
+ * Must not be called by a context that still holds buffers of @pool, or
+ * whose progress the holders depend on: it would wait forever.
+ *
+ * Context: Process context; sleeps.
+ */
+void bufpool_destroy(struct bufpool *pool)
+{
+	if (IS_ERR_OR_NULL(pool))
+		return;
+	if (!bufpool_check_pool(pool, __func__))
+		return;
+	might_sleep();
+	bufpool_shutdown(pool, true);
+	/* The name stays taken until its slab cache is gone. */
+	mutex_lock(&bufpool_list_lock);
+	list_del(&pool->node);
+	pool->magic = 0;
+	bufpool_free_pool(pool);
+	mutex_unlock(&bufpool_list_lock);
+}
+EXPORT_SYMBOL_GPL(bufpool_destroy);
+
+static int __init bufpool_init(void)
+{
+	int err;
+
+	err = bufpool_percpu_init();
+	if (err)
+		return err;
+	bufpool_debugfs_init();
+#ifdef CONFIG_FAULT_INJECTION
+	bufpool_debugfs_fault(&bufpool_fault_attr);
+#endif
+	return 0;
+}
+
+/*
+ * Module references keep bufpool loaded while a client is; a client that
+ * went away without destroying its pools left them here. Free those that
+ * are idle, and leak, loudly, those whose buffers are still out.
+ */
+static void __exit bufpool_exit(void)
+{
+	struct bufpool *pool, *tmp;
+
+	list_for_each_entry_safe(pool, tmp, &bufpool_list, node) {
+		pr_err("pool '%s' was never destroyed\n", pool->name);
+		list_del(&pool->node);
+		if (bufpool_shutdown(pool, false))
+			bufpool_free_pool(pool);
+		else
+			bufpool_cpu_destroy(pool);
+	}
+	bufpool_debugfs_exit();
+	bufpool_percpu_exit();
+}
+
+module_init(bufpool_init);
+module_exit(bufpool_exit);
+MODULE_DESCRIPTION("Per-subsystem pools of fixed-size buffers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bufpool: per-subsystem pools of fixed-size buffers.
+ *
+ * A subsystem creates its own pool with a fixed buffer size and a hard cap
+ * on the buffers it may hold at once, so that when it is flooded (a NIC
+ * receiving faster than the stack drains) it runs dry on its own and
+ * cannot starve another subsystem of memory. All buffers of a pool have
+ * the same size, so an allocation never fails for fragmentation: it fails
+ * (atomic callers) or sleeps (everyone else) only when all of the pool's
+ * buffers are in use.
+ *
+ * This header is the whole API; client modules are built from it alone.
+ * See Documentation/bufpool.rst.
+ */
+#ifndef _LINUX_BUFPOOL_H
+#define _LINUX_BUFPOOL_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+#include <linux/sched.h>
+
+struct bufpool;
+struct bufpool_buf;
+
+/*
+ * BUFPOOL_MAX_BUF_SIZE: the largest buffer. A buffer and its 32-byte header
+ * are one slab object; 16 KiB lets SLUB pack at least two of them in a slab
+ * of order 3 (PAGE_ALLOC_COSTLY_ORDER on 4 KiB pages), the largest order the
+ * page allocator still works hard to provide, so growing a pool does not
+ * depend on finding large contiguous memory. Bigger I/O is built from
+ * several buffers (see bufpool_alloc_bulk()).
+ */
+#define BUFPOOL_MAX_BUF_SIZE	(16 * 1024)
+
+/*
+ * BUFPOOL_MAX_BUFS: the largest cap. A pool is a memory budget: at the
+ * largest buffer size this caps one pool at 1 GiB, beyond which it stops
+ * protecting anyone. It also bounds a bulk request.
+ */
+#define BUFPOOL_MAX_BUFS	65536
+
+/* Longest pool name, without the trailing NUL. */
+#define BUFPOOL_NAME_MAX	31
+
+/* Zero every buffer's data before handing it out. */
+#define BUFPOOL_F_ZERO		0x1
+/*
+ * Fill buffers with a poison pattern when they are returned and check it
+ * when they are handed out again, reporting writes after the last put.
+ * For debugging: it touches every byte twice.
+ */
+#define BUFPOOL_F_POISON	0x2
+/* Bypass the per-CPU magazines: every operation takes the pool lock. */
+#define BUFPOOL_F_NO_MAGAZINES	0x4
+
+/**
+ * struct bufpool_params - how to create a pool
+ * @name: unique among live pools, at most %BUFPOOL_NAME_MAX characters,
+ *	no '/' and no white space. Names the debugfs directory and, as
+ *	"bufpool-<name>", the slab cache in /proc/slabinfo.
+ * @buf_size: usable bytes in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
+ * @max_bufs: hard cap on buffers in use at once, 1 .. %BUFPOOL_MAX_BUFS.
+ * @min_bufs: reserve allocated by bufpool_create() and never given back to
+ *	the system, 0 .. @max_bufs.
+ * @align: alignment of each buffer's data: 0 for the default (that of a
+ *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
+ * @flags: %BUFPOOL_F_ZERO, %BUFPOOL_F_POISON, %BUFPOOL_F_NO_MAGAZINES.
+ *
+ * Size, cap and alignment never change after creation.
+ */
+struct bufpool_params {
+	const char *name;
+	size_t buf_size;
+	unsigned int max_bufs;
+	unsigned int min_bufs;
+	unsigned int align;
+	unsigned int flags;
+};
+
+/**
+ * struct bufpool_stats - a snapshot of a pool's counters
+ * @allocs: buffers handed out since creation.
+ * @frees: buffers returned (last reference dropped) since creation.
+ * @fails: allocation calls that returned no buffer, for any reason.
+ * @waits: allocation calls that queued to wait for a buffer.
+ * @wait_ns_total: time spent sleeping by all of them, in nanoseconds.
+ * @wait_ns_max: longest single sleep, in nanoseconds.
+ * @in_use: buffers handed out and not yet returned (@allocs - @frees).
+ * @high_watermark: most buffers out of the pool's free list at once: in
+ *	use, or idle in a per-CPU magazine. Never below the true peak in
+ *	use; equal to it with %BUFPOOL_F_NO_MAGAZINES.
+ * @backed: buffers that currently exist, allocated from the slab cache.
+ * @free: buffers idle in the pool, @cached included.
+ * @cached: of those, buffers idle in per-CPU magazines.
+ * @waiters: callers sleeping right now.
+ * @mag_hits: allocations and frees served by a per-CPU magazine.
+ * @mag_misses: allocations and frees that had to take the pool lock.
+ * @drains: times the per-CPU magazines were emptied into the pool so that
+ *	a caller would not be told the pool is empty while buffers idled
+ *	in other CPUs' magazines.
+ * @shrink_scans: shrinker scans of this pool.
+ * @shrink_freed: idle buffers the shrinker gave back to the system.
+ * @grow_fails: buffers the pool could not create under memory pressure.
+ *
+ * Counters on the fast path are per CPU and summed when read, so a
+ * snapshot taken while the pool is busy need not add up exactly.
+ */
+struct bufpool_stats {
+	u64 allocs;
+	u64 frees;
+	u64 fails;
+	u64 waits;
+	u64 wait_ns_total;
+	u64 wait_ns_max;
+	unsigned int in_use;
+	unsigned int high_watermark;
+	unsigned int backed;
+	unsigned int free;
+	unsigned int cached;
+	unsigned int waiters;
+	u64 mag_hits;
+	u64 mag_misses;
+	u64 drains;
+	u64 shrink_scans;
+	u64 shrink_freed;
+	u64 grow_fails;
+};
+
+struct bufpool *bufpool_create(const struct bufpool_params *params);
+void bufpool_destroy(struct bufpool *pool);
+
+struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp);
+struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
+				       unsigned int state, long timeout);
+int bufpool_alloc_bulk(struct bufpool *pool, gfp_t gfp, unsigned int n,
+		       struct bufpool_buf **bufs);
+int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
+			    struct bufpool_buf **bufs, unsigned int state,
+			    long timeout);
+
+void *bufpool_buf_data(const struct bufpool_buf *buf);
+struct bufpool *bufpool_buf_pool(const struct bufpool_buf *buf);
+size_t bufpool_buf_size(const struct bufpool_buf *buf);
+
+struct bufpool_buf *bufpool_get(struct bufpool_buf *buf);
+void bufpool_put(struct bufpool_buf *buf);
+void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs);
+
+void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats);
+const char *bufpool_name(const struct bufpool *pool);
+
+#endif /* _LINUX_BUFPOOL_H */

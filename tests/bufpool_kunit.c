@@ -1,0 +1,1257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for bufpool: one case per rule of the API, run in the QEMU
+ * debug kernel (KASAN, lockdep, kmemleak) by `make check`.
+ *
+ * Cases that need a second party use worker kthreads (struct bp_worker).
+ * "Is it asleep in the pool?" is asked through the pool's own waiters
+ * counter, never by sleeping for a while and hoping.
+ */
+#include <kunit/test.h>
+#include <linux/bufpool.h>
+#include <linux/cpu.h>
+#include <linux/delay.h>
+#include <linux/fault-inject.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/sched/signal.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+
+#include "../include/bufpool_internal.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define BP_WAIT_MS	5000	/* generous: TCG with KASAN is slow */
+
+static struct bufpool *bp_create(struct kunit *test, const char *name,
+				 size_t size, unsigned int max,
+				 unsigned int min, unsigned int flags)
+{
+	struct bufpool_params p = {
+		.name = name, .buf_size = size, .max_bufs = max,
+		.min_bufs = min, .flags = flags,
+	};
+	struct bufpool *pool = bufpool_create(&p);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	return pool;
+}
+
+static struct bufpool_stats bp_stats(struct bufpool *pool)
+{
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	return st;
+}
+
+/* Wait until @n callers sleep in @pool; false after BP_WAIT_MS. */
+static bool bp_wait_waiters(struct bufpool *pool, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS; i++) {
+		if (bp_stats(pool).waiters >= n)
+			return true;
+		msleep(1);
+	}
+	return false;
+}
+
+/* A second party: a kthread that runs @fn once. */
+struct bp_worker {
+	struct bufpool *pool;
+	int (*fn)(struct bp_worker *w);
+	struct task_struct *task;
+	struct completion done;
+	int ret;
+	int id;
+	unsigned int n;
+	unsigned int state;
+	long timeout;
+	struct bufpool_buf *bufs[8];
+	void *priv;
+};
+
+static int bp_worker_thread(void *arg)
+{
+	struct bp_worker *w = arg;
+
+	w->ret = w->fn(w);
+	complete(&w->done);
+	return 0;
+}
+
+static void bp_start(struct kunit *test, struct bp_worker *w, int cpu)
+{
+	init_completion(&w->done);
+	w->task = kthread_create(bp_worker_thread, w, "bp_worker/%d", w->id);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w->task));
+	get_task_struct(w->task);
+	if (cpu >= 0)
+		kthread_bind(w->task, cpu);
+	wake_up_process(w->task);
+}
+
+/* Wait for @w to finish; true if it did. */
+static bool bp_join(struct bp_worker *w)
+{
+	bool done = wait_for_completion_timeout(&w->done,
+						msecs_to_jiffies(BP_WAIT_MS));
+
+	if (done)
+		put_task_struct(w->task);
+	return done;
+}
+
+static bool bp_finished(struct bp_worker *w)
+{
+	return completion_done(&w->done);
+}
+
+static int bp_alloc_one(struct bp_worker *w)
+{
+	struct bufpool_buf *buf;
+
+	if (w->state) {
+		if (w->state == TASK_INTERRUPTIBLE)
+			allow_signal(SIGUSR1);
+		if (w->state == TASK_KILLABLE)
+			allow_signal(SIGKILL);
+		buf = bufpool_alloc_wait(w->pool, GFP_KERNEL, w->state, w->timeout);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+	} else {
+		buf = bufpool_alloc(w->pool, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	w->bufs[0] = buf;
+	return 0;
+}
+
+static int bp_alloc_bulk(struct bp_worker *w)
+{
+	return bufpool_alloc_bulk_wait(w->pool, GFP_KERNEL, w->n, w->bufs,
+				       TASK_UNINTERRUPTIBLE, w->timeout);
+}
+
+/* Suite: creation */
+
+static void bp_create_destroy(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-smoke", 100, 8, 3, 0);
+	struct bufpool_stats st = bp_stats(pool);
+
+	KUNIT_EXPECT_STREQ(test, bufpool_name(pool), "kunit-smoke");
+	KUNIT_EXPECT_EQ(test, st.backed, 3);
+	KUNIT_EXPECT_EQ(test, st.free, 3);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	bufpool_destroy(pool);
+}
+
+struct bp_bad_param {
+	const char *what;
+	struct bufpool_params p;
+};
+
+static const struct bp_bad_param bp_bad_params[] = {
+	{ "NULL name", { NULL, 64, 8, 0, 0, 0 } },
+	{ "empty name", { "", 64, 8, 0, 0, 0 } },
+	{ "name too long", { "kunit-0123456789012345678901234567890", 64, 8, 0, 0, 0 } },
+	{ "name with slash", { "kunit/x", 64, 8, 0, 0, 0 } },
+	{ "name with space", { "kunit x", 64, 8, 0, 0, 0 } },
+	{ "reserved name", { "pools", 64, 8, 0, 0, 0 } },
+	{ "buf_size 0", { "kunit-bad", 0, 8, 0, 0, 0 } },
+	{ "buf_size too big", { "kunit-bad", BUFPOOL_MAX_BUF_SIZE + 1, 8, 0, 0, 0 } },
+	{ "max_bufs 0", { "kunit-bad", 64, 0, 0, 0, 0 } },
+	{ "max_bufs too big", { "kunit-bad", 64, BUFPOOL_MAX_BUFS + 1, 0, 0, 0 } },
+	{ "min_bufs above max", { "kunit-bad", 64, 8, 9, 0, 0 } },
+	{ "align not a power of two", { "kunit-bad", 64, 8, 0, 48, 0 } },
+	{ "align above PAGE_SIZE", { "kunit-bad", 64, 8, 0, 2 * PAGE_SIZE, 0 } },
+	{ "unknown flag", { "kunit-bad", 64, 8, 0, 0, 0x80000000 } },
+};
+
+static void bp_bad_param_desc(const struct bp_bad_param *b, char *desc)
+{
+	strscpy(desc, b->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bp_bad, bp_bad_params, bp_bad_param_desc);
+
+static void bp_invalid_params(struct kunit *test)
+{
+	const struct bp_bad_param *b = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(&b->p)), -EINVAL);
+}
+
+static void bp_null_params(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(NULL)), -EINVAL);
+}
+
+static void bp_duplicate_name(struct kunit *test)
+{
+	struct bufpool_params p = { .name = "kunit-dup", .buf_size = 32, .max_bufs = 4 };
+	struct bufpool *a = bp_create(test, "kunit-dup", 32, 4, 0, 0);
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(&p)), -EEXIST);
+	bufpool_destroy(a);
+	/* The name, and its slab cache's name, are free again. */
+	a = bufpool_create(&p);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(a));
+	bufpool_destroy(a);
+}
+
+extern struct fault_attr bufpool_fault_attr;
+
+static void bp_fault_nth(int nth)
+{
+	bufpool_fault_attr.verbose = 0;
+	bufpool_fault_attr.interval = 1;
+	bufpool_fault_attr.probability = 100;
+	atomic_set(&bufpool_fault_attr.space, nth);
+	atomic_set(&bufpool_fault_attr.times, nth ? 1 : -1);
+}
+
+static void bp_fault_off(void)
+{
+	bufpool_fault_attr.probability = 0;
+	atomic_set(&bufpool_fault_attr.times, 1);
+	atomic_set(&bufpool_fault_attr.space, 0);
+}
+
+/*
+ * Fail each allocation bufpool_create() makes, one at a time: each must
+ * give -ENOMEM and leave nothing behind (kmemleak and the reuse of the
+ * name check that), until the create with no failure succeeds.
+ */
+static void bp_create_fault_each_allocation(struct kunit *test)
+{
+	struct bufpool_params p = {
+		.name = "kunit-fault", .buf_size = 200, .max_bufs = 64, .min_bufs = 3,
+	};
+	struct bufpool *pool;
+	int nth, failed = 0;
+
+	for (nth = 1; nth < 50; nth++) {
+		bp_fault_nth(nth);
+		pool = bufpool_create(&p);
+		bp_fault_off();
+		if (!IS_ERR(pool))
+			break;
+		KUNIT_EXPECT_EQ(test, PTR_ERR(pool), -ENOMEM);
+		failed++;
+	}
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+	/* pool, name, slab name, cache, per-CPU, 3 buffers, shrinker */
+	KUNIT_EXPECT_GE(test, failed, 9);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 3);
+	bufpool_destroy(pool);
+}
+
+static void bp_bad_calls(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-bad-calls", 64, 4, 0, 0);
+	struct bufpool_buf *bufs[5];
+
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(NULL, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(ERR_PTR(-ENOMEM), GFP_KERNEL,
+							 TASK_INTERRUPTIBLE, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 0, bufs), -EINVAL);
+	/* More than the cap could never be satisfied: refused, not hung. */
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 5, bufs), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL, TASK_RUNNING, 1)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_INTERRUPTIBLE, -5)), -EINVAL);
+	bufpool_put(NULL);
+	bufpool_put_bulk(3, NULL);
+	bufpool_destroy(NULL);
+	bufpool_destroy(ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
+	bufpool_destroy(pool);
+}
+
+/* Suite: buffers */
+
+static void bp_alloc_put(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-basic", 1500, 16, 0, 0);
+	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
+	struct bufpool_stats st;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_PTR_EQ(test, bufpool_buf_pool(buf), pool);
+	KUNIT_EXPECT_EQ(test, bufpool_buf_size(buf), 1500);
+	memset(bufpool_buf_data(buf), 0xa5, 1500);	/* KASAN checks the bounds */
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 1);
+	KUNIT_EXPECT_EQ(test, st.backed, 1);
+	bufpool_put(buf);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.allocs, 1);
+	KUNIT_EXPECT_EQ(test, st.frees, 1);
+	bufpool_destroy(pool);
+}
+
+static void bp_alignment(struct kunit *test)
+{
+	static const unsigned int aligns[] = { 0, 8, 64, 512, PAGE_SIZE };
+	static const size_t sizes[] = { 1, 100, 4096, BUFPOOL_MAX_BUF_SIZE };
+	struct bufpool_params p = { .name = "kunit-align", .max_bufs = 4 };
+	struct bufpool_buf *bufs[4];
+	int a, s, i;
+
+	for (a = 0; a < ARRAY_SIZE(aligns); a++) {
+		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+			struct bufpool *pool;
+
+			p.align = aligns[a];
+			p.buf_size = sizes[s];
+			pool = bufpool_create(&p);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+			KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, bufs), 0);
+			for (i = 0; i < 4; i++) {
+				void *data = bufpool_buf_data(bufs[i]);
+
+				KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)data,
+								   max(aligns[a], 8U)));
+				memset(data, 0, sizes[s]);
+			}
+			bufpool_put_bulk(4, bufs);
+			bufpool_destroy(pool);
+		}
+	}
+}
+
+static void bp_zeroing(struct kunit *test)
+{
+	struct bufpool *z = bp_create(test, "kunit-zero", 300, 1, 0, BUFPOOL_F_ZERO);
+	struct bufpool *plain = bp_create(test, "kunit-nozero", 300, 1, 0, 0);
+	struct bufpool_buf *buf;
+
+	buf = bufpool_alloc(z, GFP_KERNEL);
+	memset(bufpool_buf_data(buf), 0xff, 300);
+	bufpool_put(buf);
+	buf = bufpool_alloc(z, GFP_KERNEL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), 0, 300));
+	bufpool_put(buf);
+
+	/* __GFP_ZERO asks for it per call. */
+	buf = bufpool_alloc(plain, GFP_KERNEL);
+	memset(bufpool_buf_data(buf), 0xff, 300);
+	bufpool_put(buf);
+	buf = bufpool_alloc(plain, GFP_KERNEL | __GFP_ZERO);
+	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), 0, 300));
+	bufpool_put(buf);
+	bufpool_destroy(z);
+	bufpool_destroy(plain);
+}
+
+static void bp_poison(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-poison", 64, 2, 1, BUFPOOL_F_POISON);
+	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
+
+	/* Idle buffers carry the poison; it is checked when handed out. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), BUFPOOL_POISON, 64));
+	memset(bufpool_buf_data(buf), 0, 64);
+	bufpool_put(buf);
+	buf = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), BUFPOOL_POISON, 64));
+	bufpool_put(buf);
+	bufpool_destroy(pool);
+}
+
+static void bp_exhaustion_atomic(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-exhaust", 64, 4, 0, 0);
+	struct bufpool_buf *bufs[4];
+	struct bufpool_stats st;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		bufs[i] = bufpool_alloc(pool, GFP_ATOMIC);
+		KUNIT_ASSERT_NOT_NULL(test, bufs[i]);
+	}
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_NOWAIT,
+							 TASK_INTERRUPTIBLE, HZ)), -EAGAIN);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.fails, 2);
+	KUNIT_EXPECT_EQ(test, st.in_use, 4);
+	KUNIT_EXPECT_EQ(test, st.backed, 4);
+	bufpool_put_bulk(4, bufs);
+	bufpool_destroy(pool);
+}
+
+/* The seeds' story: a flooded pool runs dry alone. */
+static void bp_isolation(struct kunit *test)
+{
+	struct bufpool *nic = bp_create(test, "kunit-nic", 1500, 8, 0, 0);
+	struct bufpool *disk = bp_create(test, "kunit-disk", 4096, 4, 0, 0);
+	struct bufpool_buf *rx[8], *blk[4];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		rx[i] = bufpool_alloc(nic, GFP_ATOMIC);
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(nic, GFP_ATOMIC));
+	for (i = 0; i < 4; i++) {
+		blk[i] = bufpool_alloc(disk, GFP_ATOMIC);
+		KUNIT_EXPECT_NOT_NULL(test, blk[i]);
+	}
+	bufpool_put_bulk(4, blk);
+	bufpool_put_bulk(8, rx);
+	bufpool_destroy(nic);
+	bufpool_destroy(disk);
+}
+
+static void bp_refcount(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-ref", 64, 2, 0, 0);
+	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
+
+	KUNIT_EXPECT_PTR_EQ(test, bufpool_get(buf), buf);
+	KUNIT_EXPECT_PTR_EQ(test, bufpool_get(buf), buf);
+	bufpool_put(buf);
+	bufpool_put(buf);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 1);
+	bufpool_put(buf);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 1);
+	bufpool_destroy(pool);
+}
+
+/* A put too many is reported and ignored: the buffer is not freed twice. */
+static void bp_double_put(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-dput", 64, 2, 0,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
+	struct bufpool_buf *a, *b;
+
+	bufpool_put(buf);
+	bufpool_put(buf);
+	KUNIT_EXPECT_NULL(test, bufpool_get(buf));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 1);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).free, 1);
+	/* Two distinct buffers still come out. */
+	a = bufpool_alloc(pool, GFP_KERNEL);
+	b = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, a);
+	KUNIT_EXPECT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	bufpool_put(a);
+	bufpool_put(b);
+	bufpool_destroy(pool);
+}
+
+static void bp_put_foreign(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-foreign", 64, 2, 0, 0);
+	void *junk = kunit_kzalloc(test, 128, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, junk);
+	bufpool_put(junk);
+	KUNIT_EXPECT_NULL(test, bufpool_get(junk));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 0);
+	bufpool_destroy(pool);
+}
+
+static void bp_stats_add_up(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-stats", 64, 32, 4, 0);
+	struct bufpool_buf *bufs[32];
+	struct bufpool_stats st;
+	int i, round, held = 0;
+
+	for (round = 0; round < 50; round++) {
+		int n = (round * 7) % 32;
+
+		for (i = held; i < n; i++)
+			bufs[i] = bufpool_alloc(pool, GFP_KERNEL);
+		for (i = held - 1; i >= n; i--)
+			bufpool_put(bufs[i]);
+		held = n;
+		st = bp_stats(pool);
+		KUNIT_EXPECT_EQ(test, st.allocs - st.frees, (u64)held);
+		KUNIT_EXPECT_EQ(test, st.in_use, held);
+		KUNIT_EXPECT_EQ(test, st.backed, st.in_use + st.free);
+		KUNIT_EXPECT_LE(test, st.backed, 32);
+		KUNIT_EXPECT_GE(test, st.high_watermark, held);
+	}
+	bufpool_put_bulk(held, bufs);
+	bufpool_destroy(pool);
+}
+
+/* Suite: waiting */
+
+static void bp_sleeper_wakes_on_put(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-sleep", 64, 1, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
+
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	/* Meanwhile an atomic caller is told no at once. */
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+	KUNIT_EXPECT_FALSE(test, bp_finished(&w));
+	bufpool_put(held);
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_PTR_EQ(test, w.bufs[0], held);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).waits, 1);
+	bufpool_put(w.bufs[0]);
+	bufpool_destroy(pool);
+}
+
+static void bp_timeout(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-timeout", 64, 1, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bufpool_stats st;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_UNINTERRUPTIBLE, 0)), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_UNINTERRUPTIBLE, HZ / 20)),
+			-ETIMEDOUT);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.waiters, 0);
+	KUNIT_EXPECT_EQ(test, st.fails, 2);
+	KUNIT_EXPECT_GT(test, st.wait_ns_max, 0);
+	KUNIT_EXPECT_GE(test, st.wait_ns_total, st.wait_ns_max);
+	bufpool_put(held);
+	bufpool_destroy(pool);
+}
+
+static void bp_signal_case(struct kunit *test, unsigned int state, int sig)
+{
+	struct bufpool *pool = bp_create(test, "kunit-signal", 64, 1, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bp_worker w = {
+		.pool = pool, .fn = bp_alloc_one, .state = state,
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+	};
+
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	send_sig(sig, w.task, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	KUNIT_EXPECT_EQ(test, w.ret, -EINTR);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).waiters, 0);
+	bufpool_put(held);
+	bufpool_destroy(pool);
+}
+
+static void bp_signal(struct kunit *test)
+{
+	bp_signal_case(test, TASK_INTERRUPTIBLE, SIGUSR1);
+}
+
+static void bp_killable(struct kunit *test)
+{
+	bp_signal_case(test, TASK_KILLABLE, SIGKILL);
+}
+
+/* Waiters are served in arrival order. */
+static void bp_fifo(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-fifo", 64, 1, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bp_worker w[4];
+	int i, j;
+
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_alloc_one, .id = i };
+		bp_start(test, &w[i], -1);
+		KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, i + 1));
+	}
+	for (i = 0; i < 4; i++) {
+		bufpool_put(held);
+		KUNIT_ASSERT_TRUE(test, bp_join(&w[i]));
+		/* Only the longest waiter got it. */
+		for (j = i + 1; j < 4; j++)
+			KUNIT_EXPECT_FALSE(test, bp_finished(&w[j]));
+		held = w[i].bufs[0];
+	}
+	bufpool_put(held);
+	bufpool_destroy(pool);
+}
+
+static void bp_bulk_all_or_nothing(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-bulk", 64, 8, 0, 0);
+	struct bufpool_buf *held[5], *bufs[4];
+
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 5, held), 0);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 4, bufs), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 5);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk_wait(pool, GFP_KERNEL, 4, bufs,
+						      TASK_KILLABLE, HZ / 20), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 5);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 3, bufs), 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 8);
+	bufpool_put_bulk(3, bufs);
+	bufpool_put_bulk(5, held);
+	bufpool_destroy(pool);
+}
+
+/* A bulk waiter keeps what comes back: later single requests wait behind. */
+static void bp_bulk_not_starved(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-bulk-fair", 64, 4, 0, 0);
+	struct bp_worker bulk = {
+		.pool = pool, .fn = bp_alloc_bulk, .n = 3,
+		.timeout = MAX_SCHEDULE_TIMEOUT, .id = 1,
+	};
+	struct bp_worker single = { .pool = pool, .fn = bp_alloc_one, .id = 2 };
+	struct bufpool_buf *held[4];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, held), 0);
+	bp_start(test, &bulk, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	bp_start(test, &single, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 2));
+	for (i = 0; i < 2; i++) {
+		bufpool_put(held[i]);
+		KUNIT_EXPECT_EQ(test, bp_stats(pool).waiters, 2);
+	}
+	KUNIT_EXPECT_FALSE(test, bp_finished(&single));
+	bufpool_put(held[2]);
+	KUNIT_ASSERT_TRUE(test, bp_join(&bulk));
+	KUNIT_EXPECT_EQ(test, bulk.ret, 0);
+	KUNIT_EXPECT_FALSE(test, bp_finished(&single));
+	bufpool_put(held[3]);
+	KUNIT_ASSERT_TRUE(test, bp_join(&single));
+	KUNIT_EXPECT_EQ(test, single.ret, 0);
+	bufpool_put_bulk(3, bulk.bufs);
+	bufpool_put(single.bufs[0]);
+	bufpool_destroy(pool);
+}
+
+static int bp_bulk_loop(struct bp_worker *w)
+{
+	int i, err;
+
+	for (i = 0; i < 200; i++) {
+		err = bufpool_alloc_bulk_wait(w->pool, GFP_KERNEL, w->n, w->bufs,
+					      TASK_UNINTERRUPTIBLE, 10 * HZ);
+		if (err)
+			return err;
+		bufpool_put_bulk(w->n, w->bufs);
+	}
+	return 0;
+}
+
+/* Two bulk callers that together want more than the cap never deadlock. */
+static void bp_two_bulk_no_deadlock(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-bulk2", 64, 4, 0, 0);
+	struct bp_worker w[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_bulk_loop, .n = 3, .id = i };
+		bp_start(test, &w[i], i % num_online_cpus());
+	}
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 60 * HZ));
+		put_task_struct(w[i].task);
+		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
+	}
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
+	bufpool_destroy(pool);
+}
+
+/* Take w->n buffers (an extra reference on each), check, put, repeat. */
+static int bp_hammer(struct bp_worker *w)
+{
+	struct bufpool_buf *extra;
+	unsigned int i, j;
+
+	for (i = 0; i < 1000; i++) {
+		if (bufpool_alloc_bulk(w->pool, GFP_KERNEL, w->n, w->bufs))
+			return -ENOMEM;
+		for (j = 0; j < w->n; j++)
+			*(int *)bufpool_buf_data(w->bufs[j]) = w->id;
+		for (j = 0; j < w->n; j++) {
+			extra = bufpool_get(w->bufs[j]);
+			if (*(int *)bufpool_buf_data(extra) != w->id)
+				return -EIO;
+			bufpool_put(extra);
+		}
+		for (j = 0; j < w->n; j++)
+			bufpool_put(w->bufs[j]);
+		if (!(i % 64))
+			cond_resched();
+	}
+	return 0;
+}
+
+/* get/put from several kthreads, with fewer buffers than threads. */
+static void bp_many_threads(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-threads", 64, 3, 0, 0);
+	struct bp_worker w[6];
+	struct bufpool_stats st;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_hammer, .id = i, .n = 1 };
+		bp_start(test, &w[i], i % num_online_cpus());
+	}
+	for (i = 0; i < 6; i++) {
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
+		put_task_struct(w[i].task);
+		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
+	}
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, 6 * 1000);
+	KUNIT_EXPECT_EQ(test, st.frees, 6 * 1000);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_LE(test, st.high_watermark, 3);
+	bufpool_destroy(pool);
+}
+
+struct bp_irq_put {
+	struct hrtimer timer;
+	struct bufpool_buf *bufs[4];
+	int n;
+	bool hardirq;
+};
+
+static enum hrtimer_restart bp_irq_put_fn(struct hrtimer *t)
+{
+	struct bp_irq_put *ip = container_of(t, struct bp_irq_put, timer);
+
+	ip->hardirq = in_hardirq();
+	bufpool_put_bulk(ip->n, ip->bufs);
+	return HRTIMER_NORESTART;
+}
+
+/* Buffers put from hard IRQ reach a sleeper and the pool intact. */
+static void bp_put_from_hardirq(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-hardirq", 64, 4, 0, 0);
+	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
+	struct bp_irq_put ip = { .n = 4 };
+
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, ip.bufs), 0);
+	bufpool_get(ip.bufs[0]);	/* the IRQ drops one of two references */
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	hrtimer_init(&ip.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ip.timer.function = bp_irq_put_fn;
+	hrtimer_start(&ip.timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	hrtimer_cancel(&ip.timer);
+	KUNIT_EXPECT_TRUE(test, ip.hardirq);
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 2);
+	bufpool_put(ip.bufs[0]);
+	bufpool_put(w.bufs[0]);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 5);
+	bufpool_destroy(pool);
+}
+
+struct bp_irq_churn {
+	struct hrtimer timer;
+	struct bufpool *pool;
+	atomic_t fires;
+	atomic_t errors;
+	bool stop;
+};
+
+static enum hrtimer_restart bp_irq_churn_fn(struct hrtimer *t)
+{
+	struct bp_irq_churn *ic = container_of(t, struct bp_irq_churn, timer);
+	struct bufpool_buf *buf = bufpool_alloc(ic->pool, GFP_ATOMIC);
+
+	if (buf)
+		bufpool_put(buf);
+	else
+		atomic_inc(&ic->errors);
+	atomic_inc(&ic->fires);
+	if (READ_ONCE(ic->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/*
+ * Hard IRQs that allocate and put on the CPU whose task is in the middle
+ * of the magazine fast path: the pool stays exact.
+ */
+static void bp_irq_vs_fast_path(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-irqfast", 64, 64, 0, 0);
+	struct bp_irq_churn ic = { .pool = pool };
+	struct bufpool_buf *buf;
+	struct bufpool_stats st;
+	u64 done = 0;
+
+	KUNIT_ASSERT_GT(test, pool->batch, 0);
+	hrtimer_init(&ic.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	ic.timer.function = bp_irq_churn_fn;
+	hrtimer_start(&ic.timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	while (done < 20000 || (atomic_read(&ic.fires) < 100 && done < 10000000)) {
+		buf = bufpool_alloc(pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, buf);
+		bufpool_put(buf);
+		done++;
+	}
+	WRITE_ONCE(ic.stop, true);
+	hrtimer_cancel(&ic.timer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ic.errors), 0);
+	KUNIT_EXPECT_GE(test, atomic_read(&ic.fires), 100);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, st.frees);
+	KUNIT_EXPECT_EQ(test, st.allocs, done + atomic_read(&ic.fires));
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.free, st.backed);
+	bufpool_destroy(pool);
+}
+
+static int bp_destroy_worker(struct bp_worker *w)
+{
+	bufpool_destroy(w->pool);
+	return 0;
+}
+
+/* Destroy wakes sleepers with an error, then waits for the last put. */
+static void bp_destroy_with_waiter(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-destroy", 64, 1, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bp_worker waiter = {
+		.pool = pool, .fn = bp_alloc_one, .state = TASK_UNINTERRUPTIBLE,
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+	};
+	struct bp_worker destroyer = { .pool = pool, .fn = bp_destroy_worker, .id = 1 };
+
+	bp_start(test, &waiter, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	bp_start(test, &destroyer, -1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&waiter));
+	KUNIT_EXPECT_EQ(test, waiter.ret, -ESHUTDOWN);
+	/* New allocations fail at once. */
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_KERNEL));
+	msleep(20);
+	KUNIT_EXPECT_FALSE(test, bp_finished(&destroyer));
+	bufpool_put(held);
+	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
+}
+
+/* Destroy after everything came back frees it all, slab cache included. */
+static void bp_destroy_frees_all(struct kunit *test)
+{
+	struct bufpool_params p = { .name = "kunit-destroy2", .buf_size = 512,
+				    .max_bufs = 64, .min_bufs = 8 };
+	struct bufpool_buf *bufs[64];
+	struct bufpool *pool;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		pool = bufpool_create(&p);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+		KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
+		bufpool_put_bulk(64, bufs);
+		KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 64);
+		bufpool_destroy(pool);
+	}
+}
+
+/* Growth failing under memory pressure is not exhaustion. */
+static void bp_grow_failure(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-grow", 64, 4, 0, 0);
+	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
+	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
+
+	bp_fault_nth(0);
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+	KUNIT_EXPECT_GE(test, bp_stats(pool).grow_fails, 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_UNINTERRUPTIBLE, HZ / 5)),
+			-ETIMEDOUT);
+	/* A sleeper that cannot grow the pool gets the next returned buffer. */
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	bufpool_put(held);
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	bp_fault_off();
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	bufpool_put(w.bufs[0]);
+	/* Once memory is back the pool grows to its cap. */
+	w.n = 4;
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, w.bufs), 0);
+	bufpool_put_bulk(4, w.bufs);
+	bufpool_destroy(pool);
+}
+
+/* Suite: per-CPU magazines, shrinker */
+
+static int bp_on_cpu_cycle(struct bp_worker *w)
+{
+	struct bufpool_buf *bufs[8];
+	int i, round;
+
+	for (round = 0; round < 100; round++) {
+		for (i = 0; i < w->n; i++)
+			bufs[i] = bufpool_alloc(w->pool, GFP_KERNEL);
+		for (i = 0; i < w->n; i++)
+			bufpool_put(bufs[i]);
+	}
+	return 0;
+}
+
+static void bp_magazine_hits(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-mag", 64, 256, 0, 0);
+	struct bp_worker w = { .pool = pool, .fn = bp_on_cpu_cycle, .n = 4 };
+	struct bufpool_stats st;
+
+	KUNIT_ASSERT_GT(test, pool->batch, 0);
+	bp_start(test, &w, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, 400);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	/* All but the first few operations hit the magazine. */
+	KUNIT_EXPECT_GE(test, st.mag_hits, 790);
+	KUNIT_EXPECT_LE(test, st.mag_misses, 10);
+	KUNIT_EXPECT_EQ(test, st.backed, 4);
+	KUNIT_EXPECT_EQ(test, st.cached, 4);
+	bufpool_destroy(pool);
+}
+
+struct bp_pipe {
+	spinlock_t lock;
+	struct bufpool_buf *slot[16];
+	unsigned int head, tail;
+	bool stop;
+};
+
+static int bp_pipe_producer(struct bp_worker *w)
+{
+	struct bp_pipe *p = w->priv;
+	struct bufpool_buf *buf;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		buf = bufpool_alloc(w->pool, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		for (;;) {
+			spin_lock(&p->lock);
+			if (p->head - p->tail < ARRAY_SIZE(p->slot)) {
+				p->slot[p->head++ % ARRAY_SIZE(p->slot)] = buf;
+				spin_unlock(&p->lock);
+				break;
+			}
+			spin_unlock(&p->lock);
+			cond_resched();
+		}
+	}
+	WRITE_ONCE(p->stop, true);
+	return 0;
+}
+
+static int bp_pipe_consumer(struct bp_worker *w)
+{
+	struct bp_pipe *p = w->priv;
+	struct bufpool_buf *buf;
+	int got = 0;
+
+	while (got < 5000) {
+		buf = NULL;
+		spin_lock(&p->lock);
+		if (p->tail != p->head)
+			buf = p->slot[p->tail++ % ARRAY_SIZE(p->slot)];
+		spin_unlock(&p->lock);
+		if (buf) {
+			bufpool_put(buf);
+			got++;
+		} else {
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/* Allocate on CPU 0, free on CPU 1: the totals stay exact. */
+static void bp_cross_cpu(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-xcpu", 64, 64, 0, 0);
+	struct bp_pipe pipe = { .head = 0 };
+	struct bp_worker prod = { .pool = pool, .fn = bp_pipe_producer, .priv = &pipe };
+	struct bp_worker cons = { .pool = pool, .fn = bp_pipe_consumer, .priv = &pipe,
+				  .id = 1 };
+	struct bufpool_stats st;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	spin_lock_init(&pipe.lock);
+	bp_start(test, &cons, 1);
+	bp_start(test, &prod, 0);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&prod.done, 120 * HZ));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&cons.done, 120 * HZ));
+	put_task_struct(prod.task);
+	put_task_struct(cons.task);
+	KUNIT_EXPECT_EQ(test, prod.ret, 0);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, 5000);
+	KUNIT_EXPECT_EQ(test, st.frees, 5000);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.free, st.backed);
+	KUNIT_EXPECT_LE(test, st.backed, 64);
+	bufpool_destroy(pool);
+}
+
+static int bp_fill_magazine(struct bp_worker *w)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		w->bufs[i] = bufpool_alloc(w->pool, GFP_KERNEL);
+	bufpool_put_bulk(w->n, w->bufs);
+	return 0;
+}
+
+/*
+ * With buffers idle in CPU 1's magazine, CPU 0 still gets every buffer of
+ * the pool before being told it is empty.
+ */
+static void bp_exhaustion_drains_magazines(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-drain", 64, 64, 0, 0);
+	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
+	struct bufpool_buf *bufs[64];
+	struct bufpool_stats st;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_GE(test, pool->batch, 2);
+	bp_start(test, &fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
+	/* Blocking: drained synchronously, no sleep. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk_wait(pool, GFP_KERNEL, 64, bufs,
+						      TASK_UNINTERRUPTIBLE, 0), 0);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.backed, 64);
+	KUNIT_EXPECT_EQ(test, st.cached, 0);
+	KUNIT_EXPECT_GE(test, st.drains, 1);
+	bufpool_put_bulk(64, bufs);
+	bufpool_destroy(pool);
+}
+
+static int bp_put_held(struct bp_worker *w)
+{
+	bufpool_put(w->bufs[0]);
+	return 0;
+}
+
+/* A sleeper on CPU 0 is woken by a put on CPU 1 (not into a magazine). */
+static void bp_remote_put_wakes(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-remote", 64, 64, 0, 0);
+	struct bufpool_buf *bufs[64];
+	struct bp_worker sleeper = { .pool = pool, .fn = bp_alloc_one };
+	struct bp_worker putter = { .pool = pool, .fn = bp_put_held, .id = 1 };
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
+	bp_start(test, &sleeper, 0);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	putter.bufs[0] = bufs[63];
+	bp_start(test, &putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(&sleeper));
+	KUNIT_EXPECT_EQ(test, sleeper.ret, 0);
+	KUNIT_EXPECT_PTR_EQ(test, sleeper.bufs[0], bufs[63]);
+	bufpool_put_bulk(63, bufs);
+	bufpool_put(sleeper.bufs[0]);
+	bufpool_destroy(pool);
+}
+
+/* A CPU going offline hands its magazine back. */
+static void bp_cpu_offline(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-hotplug", 64, 64, 0, 0);
+	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
+	struct bufpool_stats st;
+	int err;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	bp_start(test, &fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
+	err = remove_cpu(1);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.cached, 0);
+	KUNIT_EXPECT_EQ(test, st.free, 4);
+	KUNIT_EXPECT_EQ(test, st.drains, 0);
+	KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+	bufpool_destroy(pool);
+}
+
+static unsigned long bp_shrink(struct bufpool *pool, unsigned long n, bool scan)
+{
+	struct shrinker *s = pool->shrinker;
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = n };
+
+	return scan ? s->scan_objects(s, &sc) : s->count_objects(s, &sc);
+}
+
+/* The shrinker frees idle buffers above the reserve and nothing else. */
+static void bp_shrinker(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-shrink", 64, 32, 4,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bufpool_buf *bufs[32];
+	struct bufpool_stats st;
+
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 20, bufs), 0);
+	bufpool_put_bulk(14, bufs + 6);		/* 6 stay in use */
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 20);
+	/* 14 idle; the reserve keeps 4 of the 20 backed. */
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 0, false), 14);
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 5, true), 5);
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 100, true), 9);
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 100, true), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 0, false), SHRINK_EMPTY);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.backed, 6);
+	KUNIT_EXPECT_EQ(test, st.in_use, 6);
+	KUNIT_EXPECT_EQ(test, st.shrink_freed, 14);
+	/* With everything back, it stops at the reserve. */
+	bufpool_put_bulk(6, bufs);
+	KUNIT_EXPECT_EQ(test, bp_shrink(pool, 100, true), 2);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 4);
+	/* The buffers in use were untouched: the pool still serves its cap. */
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 32, bufs), 0);
+	bufpool_put_bulk(32, bufs);
+	bufpool_destroy(pool);
+}
+
+/*
+ * Both CPUs at once through magazines, depot and waits (four callers of
+ * five buffers share sixteen): stats equal the truth.
+ */
+static void bp_concurrent_stats(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-conc", 128, 16, 2, 0);
+	struct bp_worker w[4];
+	struct bufpool_stats st;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_hammer, .id = i, .n = 5 };
+		bp_start(test, &w[i], i % num_online_cpus());
+	}
+	for (i = 0; i < 4; i++) {
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
+		put_task_struct(w[i].task);
+		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
+	}
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, 4 * 5 * 1000);
+	KUNIT_EXPECT_EQ(test, st.frees, 4 * 5 * 1000);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.free, st.backed);
+	KUNIT_EXPECT_LE(test, st.backed, 16);
+	KUNIT_EXPECT_LE(test, st.high_watermark, 16);
+	bufpool_destroy(pool);
+}
+
+static struct kunit_case bp_create_cases[] = {
+	KUNIT_CASE(bp_create_destroy),
+	KUNIT_CASE_PARAM(bp_invalid_params, bp_bad_gen_params),
+	KUNIT_CASE(bp_null_params),
+	KUNIT_CASE(bp_duplicate_name),
+	KUNIT_CASE(bp_create_fault_each_allocation),
+	KUNIT_CASE(bp_bad_calls),
+	KUNIT_CASE(bp_destroy_frees_all),
+	{}
+};
+
+static struct kunit_suite bp_create_suite = {
+	.name = "bufpool_create",
+	.test_cases = bp_create_cases,
+};
+
+static struct kunit_case bp_buf_cases[] = {
+	KUNIT_CASE(bp_alloc_put),
+	KUNIT_CASE(bp_alignment),
+	KUNIT_CASE(bp_zeroing),
+	KUNIT_CASE(bp_poison),
+	KUNIT_CASE(bp_exhaustion_atomic),
+	KUNIT_CASE(bp_isolation),
+	KUNIT_CASE(bp_refcount),
+	KUNIT_CASE(bp_double_put),
+	KUNIT_CASE(bp_put_foreign),
+	KUNIT_CASE(bp_stats_add_up),
+	{}
+};
+
+static struct kunit_suite bp_buf_suite = {
+	.name = "bufpool_buffers",
+	.test_cases = bp_buf_cases,
+};
+
+static struct kunit_case bp_wait_cases[] = {
+	KUNIT_CASE(bp_sleeper_wakes_on_put),
+	KUNIT_CASE(bp_timeout),
+	KUNIT_CASE(bp_signal),
+	KUNIT_CASE(bp_killable),
+	KUNIT_CASE(bp_fifo),
+	KUNIT_CASE(bp_bulk_all_or_nothing),
+	KUNIT_CASE(bp_bulk_not_starved),
+	KUNIT_CASE(bp_two_bulk_no_deadlock),
+	KUNIT_CASE(bp_many_threads),
+	KUNIT_CASE(bp_put_from_hardirq),
+	KUNIT_CASE(bp_irq_vs_fast_path),
+	KUNIT_CASE(bp_destroy_with_waiter),
+	KUNIT_CASE(bp_grow_failure),
+	{}
+};
+
+static struct kunit_suite bp_wait_suite = {
+	.name = "bufpool_wait",
+	.test_cases = bp_wait_cases,
+};
+
+static struct kunit_case bp_percpu_cases[] = {
+	KUNIT_CASE(bp_magazine_hits),
+	KUNIT_CASE(bp_cross_cpu),
+	KUNIT_CASE(bp_exhaustion_drains_magazines),
+	KUNIT_CASE(bp_remote_put_wakes),
+	KUNIT_CASE(bp_cpu_offline),
+	KUNIT_CASE(bp_shrinker),
+	KUNIT_CASE(bp_concurrent_stats),
+	{}
+};
+
+static struct kunit_suite bp_percpu_suite = {
+	.name = "bufpool_percpu",
+	.test_cases = bp_percpu_cases,
+};
+
+kunit_test_suites(&bp_create_suite, &bp_buf_suite, &bp_wait_suite,
+		  &bp_percpu_suite);
+
+MODULE_DESCRIPTION("KUnit tests for bufpool");
+MODULE_LICENSE("GPL");

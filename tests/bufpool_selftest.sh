@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# kselftest-style checks of bufpool's debugfs files, run in the test guest
+# (debug and Debian 6.1 kernels) with bufpool.ko loaded. Prints KTAP with
+# the kernel's own ktap_helpers.sh, copied next to this script.
+
+. /root/ktap_helpers.sh
+
+D=/sys/kernel/debug/bufpool
+CLIENT=/root/bufpool_test_client.ko
+
+stat_of() {
+	grep "^$2: " "$D/$1/stats" | cut -d' ' -f2
+}
+
+# Field $2 (1-based) of pool $1's line in the pools file.
+pools_field() {
+	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$D/pools"
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	ktap_print_msg "expected '$2', got '$1' ($3)"
+	return 1
+}
+
+ktap_print_header
+ktap_set_plan 9
+
+ok=0
+insmod $CLIENT name=selftest buf_size=2048 max_bufs=64 min_bufs=4 \
+	cycles=100 burst=32 hold=10 && ok=1
+ktap_test_result "client loads and creates a pool" [ $ok = 1 ]
+
+check_pools_row() {
+	head -n1 $D/pools | grep -q '^# name *buf_size *max *min *in_use' &&
+	expect_eq "$(pools_field selftest 2)" 2048 buf_size &&
+	expect_eq "$(pools_field selftest 3)" 64 max &&
+	expect_eq "$(pools_field selftest 4)" 4 min &&
+	expect_eq "$(pools_field selftest 5)" 10 in_use
+}
+ktap_test_result "pools has a header and the pool's row" check_pools_row
+
+# The burst of 32 may grow the pool past buffers that idle in a CPU's
+# magazine (growing is cheaper than an IPI to every CPU): at most the
+# four of the reserve.
+check_counts() {
+	backed=$(stat_of selftest backed)
+	hwm=$(stat_of selftest high_watermark)
+	expect_eq "$(stat_of selftest allocs)" 142 allocs &&
+	expect_eq "$(stat_of selftest frees)" 132 frees &&
+	expect_eq "$(stat_of selftest in_use)" 10 in_use &&
+	expect_eq "$(stat_of selftest fails)" 0 fails &&
+	expect_eq "$(stat_of selftest free)" $((backed - 10)) "free = backed - in_use" &&
+	[ "$backed" -ge 32 ] && [ "$backed" -le 36 ] &&
+	[ "$hwm" -ge 32 ] && [ "$hwm" -le "$backed" ]
+}
+ktap_test_result "stats match what the client did" check_counts
+
+check_keys() {
+	for k in allocs frees fails waits wait_ns_total wait_ns_max in_use \
+		high_watermark backed free cached waiters mag_hits mag_misses \
+		drains shrink_scans shrink_freed grow_fails; do
+		grep -q "^$k: [0-9][0-9]*\$" $D/selftest/stats ||
+			{ ktap_print_msg "no counter $k"; return 1; }
+	done
+}
+ktap_test_result "stats has every counter" check_keys
+
+check_no_addresses() {
+	! grep -q -E 'ffff[0-9a-f]{12}' $D/pools $D/selftest/stats
+}
+ktap_test_result "no kernel address is printed" check_no_addresses
+
+check_slabinfo() {
+	[ -r /proc/slabinfo ] || return 0
+	grep -q '^bufpool-selftest ' /proc/slabinfo
+}
+ktap_test_result "the pool's slab cache is in /proc/slabinfo" check_slabinfo
+
+# The shrinker gives back idle buffers above the reserve and no more.
+SHRINK=$(ls -d /sys/kernel/debug/shrinker/bufpool-selftest-* 2>/dev/null | head -n1)
+check_shrinker() {
+	echo "0 0 1000" >"$SHRINK/scan" || return 1
+	backed=$(stat_of selftest backed)
+	cached=$(stat_of selftest cached)
+	expect_eq "$(stat_of selftest in_use)" 10 in_use &&
+	expect_eq "$backed" $((10 + cached)) "backed after scan" &&
+	[ "$(stat_of selftest shrink_freed)" -ge 1 ]
+}
+if [ -n "$SHRINK" ]; then
+	ktap_test_result "shrinker scan frees idle buffers only" check_shrinker
+else
+	ktap_test_skip "shrinker scan frees idle buffers only (no SHRINKER_DEBUG)"
+fi
+
+rmmod bufpool_test_client
+check_gone() {
+	[ ! -e $D/selftest ] && ! grep -q '^selftest ' $D/pools
+}
+ktap_test_result "unloading the client destroys the pool" check_gone
+
+check_bad_params() {
+	dmesg -c >/dev/null
+	insmod $CLIENT name=badpool max_bufs=0 2>/dev/null && return 1
+	dmesg | grep -q "pool 'badpool': max_bufs 0 is not in" || return 1
+	[ ! -e $D/badpool ]
+}
+ktap_test_result "invalid parameters are refused with a message" check_bad_params
+
+ktap_finished

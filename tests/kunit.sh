@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run in the test guest: load the KUnit module, which runs its suites at
+# load time, and print their debugfs results as one KTAP document. Exits
+# 1 if any suite failed.
+insmod /root/bufpool_kunit.ko || exit 2
+dir=/sys/kernel/debug/kunit
+suites=$(ls $dir)
+n=0
+for s in $suites; do
+	n=$((n + 1))
+done
+if [ $n -eq 0 ]; then
+	echo "kunit.sh: no KUnit suite ran (is KUnit enabled?)" >&2
+	exit 2
+fi
+echo "KTAP version 1"
+echo "1..$n"
+i=0
+rc=0
+for s in $suites; do
+	i=$((i + 1))
+	# Each results file is a document of one suite: drop its header and
+	# renumber its closing line.
+	sed -e '1,2d' -e '$s/^\(\(not \)\{0,1\}ok\) 1 /\1 '$i' /' $dir/$s/results
+	tail -n1 $dir/$s/results | grep -q '^ok' || rc=1
+done
+rmmod bufpool_kunit
+exit $rc
