@@ -33,6 +33,7 @@
 
 #include "bufpool_internal.h"
 
+/* All live pools, for names, debugfs and module exit. */
 DEFINE_MUTEX(bufpool_list_lock);
 LIST_HEAD(bufpool_list);
 
@@ -328,7 +329,7 @@ EXPORT_SYMBOL_GPL(bufpool_create);
 
 static bool bufpool_check_pool(const struct bufpool *pool, const char *fn)
 {
-	if (unlikely(IS_ERR_OR_NULL(pool) || pool->magic != BUFPOOL_POOL_MAGIC)) {
+	if (IS_ERR_OR_NULL(pool) || unlikely(pool->magic != BUFPOOL_POOL_MAGIC)) {
 		pr_err_ratelimited("%s: %p is not a pool\n", fn, pool);
 		return false;
 	}
@@ -618,8 +619,8 @@ static int bufpool_check_bulk(struct bufpool *pool, unsigned int n,
 }
 
 static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
-		       struct bufpool_buf **bufs, unsigned int state,
-		       long timeout)
+			struct bufpool_buf **bufs, unsigned int state,
+			long timeout)
 {
 	unsigned int i;
 	bool slow;
@@ -666,7 +667,7 @@ struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp)
 	if (!bufpool_check_pool(pool, __func__))
 		return NULL;
 	if (bufpool_take(pool, gfp, 1, &buf, TASK_UNINTERRUPTIBLE,
-			MAX_SCHEDULE_TIMEOUT))
+			 MAX_SCHEDULE_TIMEOUT))
 		return NULL;
 	return buf;
 }
@@ -849,10 +850,12 @@ void bufpool_put(struct bufpool_buf *buf)
 	 * A buffer with one reference is ours alone: nobody else can take
 	 * one, so skip the atomic (the sk_buff trick; see skb_unref()).
 	 */
-	if (likely(refcount_read(&buf->ref) == 1))
+	if (likely(refcount_read(&buf->ref) == 1)) {
+		/* Acquire, as refcount_dec_and_test() would give. */
 		smp_rmb();
-	else if (!refcount_dec_and_test(&buf->ref))
+	} else if (!refcount_dec_and_test(&buf->ref)) {
 		return;
+	}
 	bufpool_release(buf->pool, buf);
 }
 EXPORT_SYMBOL_GPL(bufpool_put);
@@ -869,7 +872,7 @@ void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs)
 	unsigned int i;
 
 	if (n && !bufs) {
-		pr_err_ratelimited("bufpool_put_bulk: NULL array of %u buffers\n", n);
+		pr_err_ratelimited("%s: NULL array of %u buffers\n", __func__, n);
 		return;
 	}
 	for (i = 0; i < n; i++)

@@ -10,14 +10,13 @@
  * emptying them would take IPIs from inside reclaim.
  *
  * The shrinker API changed in 6.7 (shrinker_alloc() and friends replaced
- * register_shrinker() on an embedded struct); the two small helpers at the
- * end are the only code that knows.
+ * register_shrinker() on an embedded struct); the code at the end of this
+ * file is the only code that knows.
  */
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "bufpool_internal.h"
 
@@ -75,7 +74,8 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 	return n ? n : SHRINK_STOP;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+/* SHRINKER_ALLOCATED came with shrinker_alloc() in 6.7. */
+#ifdef SHRINKER_ALLOCATED
 static unsigned long bufpool_count_objects(struct shrinker *s,
 					   struct shrink_control *sc)
 {

@@ -54,7 +54,7 @@ static bool bp_wait_waiters(struct bufpool *pool, unsigned int n)
 	for (i = 0; i < BP_WAIT_MS; i++) {
 		if (bp_stats(pool).waiters >= n)
 			return true;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return false;
 }
@@ -935,7 +935,7 @@ static void bp_magazine_hits(struct kunit *test)
 }
 
 struct bp_pipe {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects all of the pipe */
 	struct bufpool_buf *slot[16];
 	unsigned int head, tail;
 	bool stop;
