@@ -42,7 +42,7 @@ static int __init canary_init(void)
 		spin_unlock(&canary_b);
 	} else if (!strcmp(bug, "sleep-in-atomic")) {
 		spin_lock(&canary_a);
-		msleep(1);
+		msleep(20);
 		spin_unlock(&canary_a);
 	} else if (strcmp(bug, "none")) {
 		return -EINVAL;
