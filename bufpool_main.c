@@ -407,6 +407,16 @@ static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
 }
 
 /*
+ * A dying pool may be freed once every buffer is home and no caller is
+ * left inside the slow path (a woken waiter still has to take the lock).
+ */
+static void bufpool_check_drained(struct bufpool *pool)
+{
+	if (pool->dying && pool->nr_free == pool->backed && !pool->active)
+		complete(&pool->drained);
+}
+
+/*
  * bufpool_release_locked - a buffer comes home
  *
  * To the longest waiter if there is one, else onto the depot. Caller holds
@@ -422,8 +432,7 @@ void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 	buf->next = pool->depot;
 	pool->depot = buf;
 	pool->nr_free++;
-	if (pool->dying && pool->nr_free == pool->backed)
-		complete(&pool->drained);
+	bufpool_check_drained(pool);
 }
 
 /*
@@ -480,6 +489,7 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 	INIT_LIST_HEAD(&w.wq.entry);
 
 	bufpool_lock(pool, flags);
+	pool->active++;
 	for (;;) {
 		if (pool->dying) {
 			err = -ESHUTDOWN;
@@ -505,8 +515,6 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 					pool->backed--;
 					pool->grow_fails++;
 					grow_failed = true;
-					if (pool->dying && pool->nr_free == pool->backed)
-						complete(&pool->drained);
 				} else if (w.got < n) {
 					bufs[w.got++] = buf;
 				} else {
@@ -581,6 +589,8 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 		while (w.got)
 			bufpool_release_locked(pool, bufs[--w.got]);
 	}
+	pool->active--;
+	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
 	return err;
 }
@@ -963,25 +973,28 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 		pool->nr_waiters--;
 		wake_up_process(w->task);
 	}
-	if (pool->nr_free == pool->backed)
-		complete(&pool->drained);
+	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
 
-	cancel_work_sync(&pool->drain_work);
 	bufpool_cpu_drain(pool, true);
 
 	while (!wait_for_completion_timeout(&pool->drained, BUFPOOL_DESTROY_WARN)) {
 		bufpool_lock(pool, flags);
 		in_use = pool->backed - pool->nr_free;
 		bufpool_unlock(pool, flags);
+		if (!in_use)
+			continue;	/* only callers leaving: no need to complain */
 		if (!wait) {
 			pr_err("pool '%s': %u buffers still in use, leaking the pool\n",
 			       pool->name, in_use);
+			cancel_work_sync(&pool->drain_work);
 			return false;
 		}
 		pr_warn("pool '%s': destroy waits for %u buffers still in use\n",
 			pool->name, in_use);
 	}
+	/* A caller that could not send IPIs may have queued a drain. */
+	cancel_work_sync(&pool->drain_work);
 	/* The last releaser may still be inside the pool lock: wait it out. */
 	bufpool_lock(pool, flags);
 	bufpool_unlock(pool, flags);

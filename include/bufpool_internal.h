@@ -144,6 +144,7 @@ struct bufpool {
 	unsigned int nr_free;		/* in the depot */
 	unsigned int backed;		/* exist, or are being created */
 	unsigned int nr_waiters;
+	unsigned int active;		/* callers inside the slow path */
 	unsigned int high_watermark;
 	bool dying;
 	u64 waits;
@@ -153,7 +154,7 @@ struct bufpool {
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
-	struct completion drained;	/* dying and all buffers home */
+	struct completion drained;	/* dying, all home, nobody inside */
 
 	/* Under bufpool_list_lock. */
 	struct list_head node;
