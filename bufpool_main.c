@@ -367,14 +367,6 @@ static struct bufpool_waiter *bufpool_first_waiter(struct bufpool *pool)
 					struct bufpool_waiter, wq.entry);
 }
 
-static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w)
-{
-	__add_wait_queue_entry_tail(&pool->waitq, &w->wq);
-	if (!pool->nr_waiters++)
-		WRITE_ONCE(pool->bypass, true);
-	pool->waits++;
-}
-
 static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
 {
 	struct bufpool_waiter *next;
@@ -445,6 +437,44 @@ void bufpool_note_out_locked(struct bufpool *pool)
 {
 	pool->high_watermark = max(pool->high_watermark,
 				   pool->backed - pool->nr_free);
+}
+
+/*
+ * Return the @*got buffers in @bufs, in line like any returned buffer.
+ * They are chained first: one may come straight back into @bufs if the
+ * caller is itself queued and becomes the head meanwhile.
+ */
+static void bufpool_give_back_locked(struct bufpool *pool,
+				     struct bufpool_buf **bufs,
+				     unsigned int *got)
+{
+	struct bufpool_buf *chain = NULL, *buf;
+
+	while (*got) {
+		buf = bufs[--*got];
+		buf->next = chain;
+		chain = buf;
+	}
+	while ((buf = chain)) {
+		chain = buf->next;
+		bufpool_release_locked(pool, buf);
+	}
+}
+
+/*
+ * Queue a sleeper. Only the head of the queue may hold part of a bulk
+ * request: a caller queued behind others gives what it has to those
+ * ahead, or two callers that grew the pool at once, each to a part of
+ * what it wants, would wait for each other forever.
+ */
+static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w)
+{
+	__add_wait_queue_entry_tail(&pool->waitq, &w->wq);
+	if (!pool->nr_waiters++)
+		WRITE_ONCE(pool->bypass, true);
+	pool->waits++;
+	if (bufpool_first_waiter(pool) != w)
+		bufpool_give_back_locked(pool, w->bufs, &w->got);
 }
 
 /* The last reference to @buf is gone. */
@@ -584,11 +614,9 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 		pool->wait_ns_total += ns;
 		pool->wait_ns_max = max(pool->wait_ns_max, ns);
 	}
-	if (err) {
-		/* All or nothing: what we hold goes to the next in line. */
-		while (w.got)
-			bufpool_release_locked(pool, bufs[--w.got]);
-	}
+	/* All or nothing: what we hold goes to the next in line. */
+	if (err)
+		bufpool_give_back_locked(pool, bufs, &w.got);
 	pool->active--;
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
