@@ -509,6 +509,7 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 	bool drained = !pool->batch, queued = false, grow_failed = false;
 	struct bufpool_buf *buf;
 	unsigned long flags;
+	long slice, left;
 	u64 start = 0;
 	int err = 0;
 
@@ -591,17 +592,14 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			err = -EINTR;
 			break;
 		}
+		/* Growth failed: try again soon, not only on a put. */
+		slice = timeout;
+		if (grow_failed && pool->backed < pool->max_bufs)
+			slice = min_t(long, timeout, BUFPOOL_GROW_RETRY);
 		bufpool_unlock(pool, flags);
-		if (grow_failed && pool->backed < pool->max_bufs &&
-		    timeout > BUFPOOL_GROW_RETRY) {
-			/* Growth failed: try again soon, not only on a put. */
-			long left = schedule_timeout(BUFPOOL_GROW_RETRY);
-
-			if (timeout != MAX_SCHEDULE_TIMEOUT)
-				timeout -= BUFPOOL_GROW_RETRY - left;
-		} else {
-			timeout = schedule_timeout(timeout);
-		}
+		left = schedule_timeout(slice);
+		if (timeout != MAX_SCHEDULE_TIMEOUT)
+			timeout -= slice - left;
 		grow_failed = false;
 		bufpool_lock(pool, flags);
 	}
