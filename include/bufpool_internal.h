@@ -26,6 +26,7 @@
 #include <linux/bufpool.h>
 #include <linux/cache.h>
 #include <linux/completion.h>
+#include <linux/fault-inject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -169,6 +170,9 @@ extern struct mutex bufpool_list_lock;
 extern struct list_head bufpool_list;
 
 /* bufpool_main.c */
+#ifdef CONFIG_FAULT_INJECTION
+extern struct fault_attr bufpool_fault_attr;
+#endif
 #define bufpool_lock(pool, flags)	spin_lock_irqsave(&(pool)->waitq.lock, flags)
 #define bufpool_unlock(pool, flags)	spin_unlock_irqrestore(&(pool)->waitq.lock, flags)
 bool bufpool_fault(void);

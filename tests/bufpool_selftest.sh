@@ -26,7 +26,7 @@ expect_eq() {
 }
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 
 ok=0
 insmod $CLIENT name=selftest buf_size=2048 max_bufs=64 min_bufs=4 \
@@ -95,7 +95,17 @@ else
 	ktap_test_skip "shrinker scan frees idle buffers only (no SHRINKER_DEBUG)"
 fi
 
+# Keep the stats file open across the pool's destruction: reading it then
+# must fail cleanly (debugfs waits for readers and cuts later reads off),
+# and never touch the freed pool (the verdict has KASAN look).
+exec 3<$D/selftest/stats
 rmmod bufpool_test_client
+check_open_file() {
+	! cat <&3 >/dev/null 2>&1
+}
+ktap_test_result "a stats file held open across destroy reads nothing" check_open_file
+exec 3<&-
+
 check_gone() {
 	[ ! -e $D/selftest ] && ! grep -q '^selftest ' $D/pools
 }
