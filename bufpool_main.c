@@ -361,6 +361,15 @@ static void bufpool_buf_ready(struct bufpool *pool, struct bufpool_buf *buf,
 static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
 			int flags, void *key);
 
+/*
+ * Magazines are skipped while anyone waits (returned buffers are theirs),
+ * while the pool is dying, and while it is tight (bufpool_cpu_tight()).
+ */
+void bufpool_update_bypass_locked(struct bufpool *pool)
+{
+	WRITE_ONCE(pool->bypass, pool->dying || pool->nr_waiters || pool->tight);
+}
+
 static struct bufpool_waiter *bufpool_first_waiter(struct bufpool *pool)
 {
 	return list_first_entry_or_null(&pool->waitq.head,
@@ -372,8 +381,8 @@ static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
 	struct bufpool_waiter *next;
 
 	list_del_init(&w->wq.entry);
-	if (!--pool->nr_waiters && !pool->dying)
-		WRITE_ONCE(pool->bypass, false);
+	pool->nr_waiters--;
+	bufpool_update_bypass_locked(pool);
 	/* The new head may be able to grow the pool where the old one did. */
 	next = bufpool_first_waiter(pool);
 	if (next && pool->backed < pool->max_bufs)
@@ -424,6 +433,7 @@ void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 	buf->next = pool->depot;
 	pool->depot = buf;
 	pool->nr_free++;
+	bufpool_cpu_tight(pool);
 	bufpool_check_drained(pool);
 }
 
@@ -470,8 +480,8 @@ static void bufpool_give_back_locked(struct bufpool *pool,
 static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w)
 {
 	__add_wait_queue_entry_tail(&pool->waitq, &w->wq);
-	if (!pool->nr_waiters++)
-		WRITE_ONCE(pool->bypass, true);
+	pool->nr_waiters++;
+	bufpool_update_bypass_locked(pool);
 	pool->waits++;
 	if (bufpool_first_waiter(pool) != w)
 		bufpool_give_back_locked(pool, w->bufs, &w->got);
@@ -534,6 +544,7 @@ static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 				bufs[w.got++] = buf;
 			}
 			bufpool_note_out_locked(pool);
+			bufpool_cpu_tight(pool);
 			if (w.got == n)
 				break;
 			if (!grow_failed && pool->backed < pool->max_bufs) {
@@ -991,7 +1002,7 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 
 	bufpool_lock(pool, flags);
 	pool->dying = true;
-	WRITE_ONCE(pool->bypass, true);
+	bufpool_update_bypass_locked(pool);
 	list_for_each_entry_safe(wq, tmp, &pool->waitq.head, entry) {
 		struct bufpool_waiter *w = container_of(wq, struct bufpool_waiter, wq);
 

@@ -26,6 +26,14 @@
  * IPIs need interrupts on and a context that may wait; a caller that
  * cannot sleep empties its own magazine and schedules the drain of the
  * others, so a retry moments later finds their buffers in the depot.
+ *
+ * Tight mode keeps that window rare and short: once the depot runs empty
+ * at the cap, pool->bypass is set until the depot could refill every
+ * magazine again (bufpool_cpu_tight()), so near exhaustion frees go where
+ * every CPU finds them and the magazines are emptied behind it. What can
+ * still be out of reach of a caller in atomic context is what idled in
+ * other CPUs' magazines at that moment, until the scheduled drain runs:
+ * at most a quarter of the pool, for the time of one work item.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
@@ -212,7 +220,7 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 		return false;
 	this_cpu_inc(pool->cpu->misses);
 	bufpool_lock(pool, flags);
-	if (!pool->nr_waiters && !pool->dying) {
+	if (!pool->bypass) {
 		while (n <= pool->batch && c->count < 2 * pool->batch &&
 		       (buf = pool->depot)) {
 			pool->depot = buf->next;
@@ -223,10 +231,42 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 				*bufp = buf;
 		}
 		bufpool_note_out_locked(pool);
+		bufpool_cpu_tight(pool);
 	}
 	bufpool_unlock(pool, flags);
 	bufpool_cpu_leave(pool, c);
 	return n;
+}
+
+/**
+ * bufpool_cpu_tight - turn the magazines off while the pool is at its cap
+ * @pool: the pool, whose lock the caller holds
+ *
+ * At the cap with an empty depot, a buffer freed into a magazine is one
+ * that a caller on another CPU that cannot send IPIs would not find. So
+ * from the moment the depot runs empty at the cap, frees go to the depot
+ * and the magazines are emptied (asynchronously: this may run in any
+ * context); from the moment the depot could refill every magazine, or
+ * the pool could grow again, they are used again. The gap between the
+ * two keeps the mode from flapping.
+ */
+void bufpool_cpu_tight(struct bufpool *pool)
+{
+	bool tight = pool->tight;
+
+	lockdep_assert_held(&pool->waitq.lock);
+	if (!pool->batch)
+		return;
+	if (pool->backed < pool->max_bufs || pool->nr_free >= pool->tight_exit)
+		tight = false;
+	else if (!pool->nr_free)
+		tight = true;
+	if (tight == pool->tight)
+		return;
+	pool->tight = tight;
+	bufpool_update_bypass_locked(pool);
+	if (tight)
+		queue_work(system_highpri_wq, &pool->drain_work);
 }
 
 /**
@@ -327,6 +367,7 @@ int bufpool_cpu_create(struct bufpool *pool)
 	int err;
 
 	pool->batch = bufpool_batch(pool);
+	pool->tight_exit = 2 * pool->batch * num_possible_cpus();
 	size = sizeof(struct bufpool_cpu) +
 	       2 * pool->batch * sizeof(struct bufpool_buf *);
 	pool->cpu = bufpool_fault() ? NULL :

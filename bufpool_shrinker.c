@@ -63,6 +63,7 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 		n++;
 	}
 	pool->shrink_freed += n;
+	bufpool_cpu_tight(pool);
 	bufpool_unlock(pool, flags);
 
 	/* Free outside the lock: the slab may take its own locks. */

@@ -124,13 +124,16 @@ struct bufpool {
 	unsigned int min_bufs;
 	unsigned int align;
 	unsigned int batch;		/* magazine exchange size, 0: none */
+	unsigned int tight_exit;	/* depot size that ends tight mode */
 	struct bufpool_cpu __percpu *cpu;	/* NULL without magazines */
 	struct kmem_cache *cache;
 	/*
-	 * Nonzero while anyone sleeps or the pool is dying: magazines are
-	 * skipped so that every returned buffer reaches the waiters. Written
-	 * under the lock; read locklessly inside the fast path's section,
-	 * which a drain IPI orders against (see bufpool_percpu.c).
+	 * Set while anyone sleeps, the pool is dying or it is tight: the
+	 * magazines are skipped so that every returned buffer reaches the
+	 * depot and the waiters. Written under the lock
+	 * (bufpool_update_bypass_locked()); read locklessly inside the fast
+	 * path's section, which a drain IPI orders against (see
+	 * bufpool_percpu.c).
 	 */
 	bool bypass;
 	const char *name;
@@ -146,6 +149,7 @@ struct bufpool {
 	unsigned int backed;		/* exist, or are being created */
 	unsigned int nr_waiters;
 	unsigned int active;		/* callers inside the slow path */
+	bool tight;			/* at the cap: see bufpool_cpu_tight() */
 	unsigned int high_watermark;
 	bool dying;
 	u64 waits;
@@ -178,6 +182,7 @@ extern struct fault_attr bufpool_fault_attr;
 bool bufpool_fault(void);
 void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_note_out_locked(struct bufpool *pool);
+void bufpool_update_bypass_locked(struct bufpool *pool);
 
 static inline void *bufpool_buf_to_data(const struct bufpool_buf *buf)
 {
@@ -194,7 +199,8 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 			  struct bufpool_buf **bufs);
 bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf);
 bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp);
-void bufpool_cpu_drain(struct bufpool *pool, bool sync);
+void bufpool_cpu_drain(struct bufpool *pool, bool may_sleep);
+void bufpool_cpu_tight(struct bufpool *pool);
 unsigned int bufpool_cpu_cached(struct bufpool *pool);
 
 /* bufpool_shrinker.c */

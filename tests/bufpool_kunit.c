@@ -1114,6 +1114,76 @@ static void bp_remote_put_wakes(struct kunit *test)
 	bufpool_destroy(pool);
 }
 
+/* Take up to w->n more buffers into w->priv without being preemptible. */
+static int bp_atomic_grab(struct bp_worker *w)
+{
+	struct bufpool_buf **bufs = w->priv;
+	int got = 0;
+
+	preempt_disable();
+	while (got < w->n && (bufs[got] = bufpool_alloc(w->pool, GFP_ATOMIC)))
+		got++;
+	preempt_enable();
+	return got;
+}
+
+/*
+ * A caller that may not wait for IPIs (here: preemption off) and finds
+ * the pool at its cap while buffers idle in another CPU's magazine is told
+ * no at once; but the pool turns tight: the magazines are emptied behind
+ * it, and frees on any CPU then go where every caller finds them.
+ */
+static void bp_tight(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-tight", 64, 64, 0, 0);
+	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
+	struct bp_worker putter = { .pool = pool, .fn = bp_put_held, .id = 1 };
+	struct bufpool_buf **bufs = kunit_kcalloc(test, 64, sizeof(*bufs), GFP_KERNEL);
+	struct bp_worker grab = { .pool = pool, .fn = bp_atomic_grab, .priv = bufs, .id = 2 };
+	int got;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	bp_start(test, &fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
+
+	grab.n = 64;
+	bp_start(test, &grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(&grab));
+	got = grab.ret;
+	KUNIT_EXPECT_EQ(test, got, 60);
+	KUNIT_EXPECT_TRUE(test, pool->tight);
+
+	flush_work(&pool->drain_work);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).free, 4);
+	grab.n = 64 - got;
+	grab.priv = bufs + got;
+	bp_start(test, &grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(&grab));
+	got += grab.ret;
+	KUNIT_EXPECT_EQ(test, got, 64);
+
+	/* Tight: a put on CPU 1 reaches the depot, and CPU 0 finds it. */
+	putter.bufs[0] = bufs[--got];
+	bp_start(test, &putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 0);
+	grab.n = 1;
+	grab.priv = bufs + got;
+	bp_start(test, &grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(&grab));
+	got += grab.ret;
+	KUNIT_EXPECT_EQ(test, got, 64);
+
+	/* With the depot full again, the magazines are back in use. */
+	bufpool_put_bulk(got, bufs);
+	KUNIT_EXPECT_FALSE(test, pool->tight);
+	bufpool_destroy(pool);
+}
+
 /* A CPU going offline hands its magazine back. */
 static void bp_cpu_offline(struct kunit *test)
 {
@@ -1268,6 +1338,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_cross_cpu),
 	KUNIT_CASE(bp_exhaustion_drains_magazines),
 	KUNIT_CASE(bp_remote_put_wakes),
+	KUNIT_CASE(bp_tight),
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_shrinker),
 	KUNIT_CASE(bp_concurrent_stats),
