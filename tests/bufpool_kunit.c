@@ -110,6 +110,25 @@ static bool bp_finished(struct bp_worker *w)
 	return completion_done(&w->done);
 }
 
+/* Run @n workers of @fn on @pool, spread over the CPUs; all must return 0. */
+static void bp_run_all(struct kunit *test, struct bufpool *pool,
+		       int (*fn)(struct bp_worker *w), int n, unsigned int bufs)
+{
+	struct bp_worker *w = kunit_kcalloc(test, n, sizeof(*w), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (i = 0; i < n; i++) {
+		w[i] = (struct bp_worker){ .pool = pool, .fn = fn, .id = i, .n = bufs };
+		bp_start(test, &w[i], i % num_online_cpus());
+	}
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
+		put_task_struct(w[i].task);
+		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
+	}
+}
+
 static int bp_alloc_one(struct bp_worker *w)
 {
 	struct bufpool_buf *buf;
@@ -673,23 +692,11 @@ static int bp_bulk_loop(struct bp_worker *w)
 static void bp_two_bulk_no_deadlock(struct kunit *test)
 {
 	struct bufpool *pool;
-	struct bp_worker w[2];
-	int i, round;
+	int round;
 
 	for (round = 0; round < 30; round++) {
 		pool = bp_create(test, "kunit-bulk2", 64, 4, 0, 0);
-		for (i = 0; i < 2; i++) {
-			w[i] = (struct bp_worker){
-				.pool = pool, .fn = bp_bulk_loop, .n = 3, .id = i,
-			};
-			bp_start(test, &w[i], i % num_online_cpus());
-		}
-		for (i = 0; i < 2; i++) {
-			KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done,
-									    60 * HZ));
-			put_task_struct(w[i].task);
-			KUNIT_EXPECT_EQ(test, w[i].ret, 0);
-		}
+		bp_run_all(test, pool, bp_bulk_loop, 2, 3);
 		KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
 		bufpool_destroy(pool);
 	}
@@ -724,19 +731,9 @@ static int bp_hammer(struct bp_worker *w)
 static void bp_many_threads(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-threads", 64, 3, 0, 0);
-	struct bp_worker w[6];
 	struct bufpool_stats st;
-	int i;
 
-	for (i = 0; i < 6; i++) {
-		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_hammer, .id = i, .n = 1 };
-		bp_start(test, &w[i], i % num_online_cpus());
-	}
-	for (i = 0; i < 6; i++) {
-		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
-		put_task_struct(w[i].task);
-		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
-	}
+	bp_run_all(test, pool, bp_hammer, 6, 1);
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.allocs, 6 * 1000);
 	KUNIT_EXPECT_EQ(test, st.frees, 6 * 1000);
@@ -1253,19 +1250,9 @@ static void bp_shrinker(struct kunit *test)
 static void bp_concurrent_stats(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-conc", 128, 16, 2, 0);
-	struct bp_worker w[4];
 	struct bufpool_stats st;
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_hammer, .id = i, .n = 5 };
-		bp_start(test, &w[i], i % num_online_cpus());
-	}
-	for (i = 0; i < 4; i++) {
-		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
-		put_task_struct(w[i].task);
-		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
-	}
+	bp_run_all(test, pool, bp_hammer, 4, 5);
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.allocs, 4 * 5 * 1000);
 	KUNIT_EXPECT_EQ(test, st.frees, 4 * 5 * 1000);
