@@ -347,8 +347,9 @@ static void bufpool_check_poison(struct bufpool *pool, struct bufpool_buf *buf)
 }
 
 /* @buf becomes the caller's, with one reference. */
-static void bufpool_buf_ready(struct bufpool *pool, struct bufpool_buf *buf,
-			      gfp_t gfp)
+static __always_inline void bufpool_buf_ready(struct bufpool *pool,
+					      struct bufpool_buf *buf,
+					      gfp_t gfp)
 {
 	if (unlikely(pool->flags & BUFPOOL_F_POISON))
 		bufpool_check_poison(pool, buf);
@@ -510,7 +511,7 @@ static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
  * grow the pool, empty the magazines, and at last wait in line. Returns 0
  * with @n buffers in @bufs (not yet readied), or an error with none.
  */
-static int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
+static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			    struct bufpool_buf **bufs, unsigned int state,
 			    long timeout)
 {
@@ -665,9 +666,11 @@ static int bufpool_check_bulk(struct bufpool *pool, unsigned int n,
 	return 0;
 }
 
-static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
-			struct bufpool_buf **bufs, unsigned int state,
-			long timeout)
+/* Inlined into each allocator, so that n == 1 folds into a lean fast path. */
+static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
+					unsigned int n,
+					struct bufpool_buf **bufs,
+					unsigned int state, long timeout)
 {
 	unsigned int i;
 	bool slow;
