@@ -511,9 +511,9 @@ static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
  * grow the pool, empty the magazines, and at last wait in line. Returns 0
  * with @n buffers in @bufs (not yet readied), or an error with none.
  */
-static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp, unsigned int n,
-			    struct bufpool_buf **bufs, unsigned int state,
-			    long timeout)
+static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
+				     unsigned int n, struct bufpool_buf **bufs,
+				     unsigned int state, long timeout)
 {
 	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
 	bool can_sleep = gfpflags_allow_blocking(gfp);
