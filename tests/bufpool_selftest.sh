@@ -26,7 +26,7 @@ expect_eq() {
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 11
 
 ok=0
 insmod $CLIENT name=selftest buf_size=2048 max_bufs=64 min_bufs=4 \
@@ -118,5 +118,18 @@ check_bad_params() {
 	[ ! -e $D/badpool ]
 }
 ktap_test_result "invalid parameters are refused with a message" check_bad_params
+
+# Last, since it unloads bufpool: a client that went away without
+# destroying its pool leaves it to bufpool's unload, which frees it (the
+# verdict's kmemleak scan checks) and names it.
+check_orphan() {
+	dmesg -c >/dev/null
+	insmod $CLIENT name=orphan destroy=0 || return 1
+	rmmod bufpool_test_client || return 1
+	grep -q '^orphan ' $D/pools || return 1
+	rmmod bufpool || return 1
+	dmesg | grep -q "pool 'orphan' was never destroyed"
+}
+ktap_test_result "unloading bufpool frees a pool its client left behind" check_orphan
 
 ktap_finished

@@ -7,6 +7,9 @@
  * debugfs figures say exactly that. Loading fails with bufpool_create()'s
  * error if the parameters are invalid.
  *
+ * With destroy=0 it returns its buffers at unload but leaves the pool, as
+ * a buggy client would, for the test of bufpool's own unload.
+ *
  * It is built from <linux/bufpool.h> alone, as any client module would be.
  */
 #include <linux/bufpool.h>
@@ -35,6 +38,9 @@ MODULE_PARM_DESC(burst, "buffers taken and returned at once at load");
 static uint hold = 10;
 module_param(hold, uint, 0444);
 MODULE_PARM_DESC(hold, "buffers held until unload");
+static bool destroy = true;
+module_param(destroy, bool, 0444);
+MODULE_PARM_DESC(destroy, "destroy the pool at unload (0: leave it, as a buggy client would)");
 
 static struct bufpool *pool;
 static struct bufpool_buf **held;
@@ -89,7 +95,8 @@ static void __exit client_exit(void)
 {
 	bufpool_put_bulk(hold, held);
 	kfree(held);
-	bufpool_destroy(pool);
+	if (destroy)
+		bufpool_destroy(pool);
 }
 
 module_init(client_init);
