@@ -111,22 +111,14 @@ struct bufpool_waiter {
 /*
  * struct bufpool - a pool
  *
- * The first cache line is read-mostly: the fast path reads it and nothing
- * writes it after creation except @bypass.
+ * The first cache line is read-mostly: the fast path reads its first 24
+ * bytes, and nothing writes it after creation except @bypass.
  */
 struct bufpool {
-	/* Fixed at creation. */
+	/* What the fast path reads, first: fixed at creation but @bypass. */
 	u32 magic;
 	unsigned int flags;
-	size_t buf_size;
-	size_t buf_offset;		/* of the trailer in the object */
-	unsigned int max_bufs;
-	unsigned int min_bufs;
-	unsigned int align;
 	unsigned int batch;		/* magazine exchange size, 0: none */
-	unsigned int tight_exit;	/* depot size that ends tight mode */
-	struct bufpool_cpu __percpu *cpu;	/* NULL without magazines */
-	struct kmem_cache *cache;
 	/*
 	 * Set while anyone sleeps, the pool is dying or it is tight: the
 	 * magazines are skipped so that every returned buffer reaches the
@@ -136,6 +128,15 @@ struct bufpool {
 	 * bufpool_percpu.c).
 	 */
 	bool bypass;
+	struct bufpool_cpu __percpu *cpu;	/* magazines and counters */
+	/* Fixed at creation. */
+	size_t buf_size;
+	size_t buf_offset;		/* of the trailer in the object */
+	unsigned int max_bufs;
+	unsigned int min_bufs;
+	unsigned int align;
+	unsigned int tight_exit;	/* depot size that ends tight mode */
+	struct kmem_cache *cache;
 	const char *name;
 
 	/*
