@@ -14,8 +14,9 @@
  * because only that CPU, or an interrupt on it, can see the flag. An
  * interrupt that finds it set goes to the depot instead.
  *
- * Keeping the cap exact. A caller is told the pool is empty only after the
- * magazines have been emptied: bufpool_cpu_drain() sends every CPU an IPI
+ * Keeping the cap exact. A caller that may wait (it may sleep, or is at
+ * least preemptible) is told the pool is empty only after the magazines
+ * have been emptied: bufpool_cpu_drain() sends every CPU an IPI
  * whose handler gives its magazine back (or, if the IPI interrupted that
  * CPU's own section, leaves c->flush_pending for bufpool_cpu_leave() to
  * act on). Sleepers must also get every returned buffer first, so before
@@ -23,9 +24,10 @@
  * c->busy: a section that began before the IPI is flushed by it or by its
  * own leave, and one that begins after sees bypass (the IPI orders the two
  * CPUs) and goes to the depot, where the buffer is handed to a waiter.
- * IPIs need interrupts on and a context that may wait; a caller that
- * cannot sleep empties its own magazine and schedules the drain of the
- * others, so a retry moments later finds their buffers in the depot.
+ * Waiting for IPIs needs interrupts on and no lock held (another CPU may
+ * spin on it with interrupts off); any other caller empties its own
+ * magazine and schedules the drain of the others, so a retry moments
+ * later finds their buffers in the depot.
  *
  * Tight mode keeps that window rare and short: once the depot runs empty
  * at the cap, pool->bypass is set until the depot could refill every
