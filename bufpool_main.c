@@ -176,7 +176,8 @@ static struct bufpool_buf *bufpool_new_buf(struct bufpool *pool, gfp_t gfp)
 	return buf;
 }
 
-static void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
+/* Give one buffer, not in the depot any more, back to the slab cache. */
+void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 {
 	buf->magic = 0;
 	kmem_cache_free(pool->cache, bufpool_buf_to_data(buf));
@@ -187,9 +188,7 @@ static void bufpool_free_depot(struct bufpool *pool)
 {
 	struct bufpool_buf *buf;
 
-	while ((buf = pool->depot)) {
-		pool->depot = buf->next;
-		pool->nr_free--;
+	while ((buf = bufpool_depot_pop(pool))) {
 		pool->backed--;
 		bufpool_free_buf(pool, buf);
 	}
@@ -203,9 +202,7 @@ static int bufpool_fill_reserve(struct bufpool *pool)
 		buf = bufpool_new_buf(pool, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-		buf->next = pool->depot;
-		pool->depot = buf;
-		pool->nr_free++;
+		bufpool_depot_push(pool, buf);
 		pool->backed++;
 	}
 	return 0;
@@ -431,9 +428,7 @@ void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 		__wake_up_locked_key(&pool->waitq, TASK_NORMAL, buf);
 		return;
 	}
-	buf->next = pool->depot;
-	pool->depot = buf;
-	pool->nr_free++;
+	bufpool_depot_push(pool, buf);
 	bufpool_cpu_tight(pool);
 	bufpool_check_drained(pool);
 }
@@ -539,11 +534,8 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 		}
 		/* First come, first served: only the head may take or grow. */
 		if (queued ? bufpool_first_waiter(pool) == &w : !pool->nr_waiters) {
-			while (w.got < n && (buf = pool->depot)) {
-				pool->depot = buf->next;
-				pool->nr_free--;
+			while (w.got < n && (buf = bufpool_depot_pop(pool)))
 				bufs[w.got++] = buf;
-			}
 			bufpool_note_out_locked(pool);
 			bufpool_cpu_tight(pool);
 			if (w.got == n)

@@ -224,9 +224,7 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	bufpool_lock(pool, flags);
 	if (!pool->bypass) {
 		while (n <= pool->batch && c->count < 2 * pool->batch &&
-		       (buf = pool->depot)) {
-			pool->depot = buf->next;
-			pool->nr_free--;
+		       (buf = bufpool_depot_pop(pool))) {
 			if (n++)
 				c->mag[c->count++] = buf;
 			else
@@ -326,15 +324,10 @@ static int bufpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct bufpool *pool = hlist_entry(node, struct bufpool, cpuhp_node);
 	struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
-	unsigned long flags;
-	unsigned int i;
 
-	bufpool_lock(pool, flags);
-	for (i = 0; i < c->count; i++)
-		bufpool_release_locked(pool, c->mag[i]);
-	c->count = 0;
 	c->flush_pending = false;
-	bufpool_unlock(pool, flags);
+	if (c->count)
+		bufpool_cpu_flush(pool, c, c->count);
 	return 0;
 }
 

@@ -54,9 +54,7 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 	bufpool_lock(pool, flags);
 	pool->shrink_scans++;
 	while (n < sc->nr_to_scan && bufpool_idle_above_reserve(pool)) {
-		buf = pool->depot;
-		pool->depot = buf->next;
-		pool->nr_free--;
+		buf = bufpool_depot_pop(pool);
 		pool->backed--;
 		buf->next = list;
 		list = buf;
@@ -69,8 +67,7 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 	/* Free outside the lock: the slab may take its own locks. */
 	while ((buf = list)) {
 		list = buf->next;
-		buf->magic = 0;
-		kmem_cache_free(pool->cache, bufpool_buf_to_data(buf));
+		bufpool_free_buf(pool, buf);
 	}
 	return n ? n : SHRINK_STOP;
 }

@@ -183,11 +183,33 @@ extern struct fault_attr bufpool_fault_attr;
 bool bufpool_fault(void);
 void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_note_out_locked(struct bufpool *pool);
+void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_update_bypass_locked(struct bufpool *pool);
 
 static inline void *bufpool_buf_to_data(const struct bufpool_buf *buf)
 {
 	return (void *)buf - buf->pool->buf_offset;
+}
+
+/* Take an idle buffer off the depot, or NULL. Caller holds the pool lock. */
+static inline struct bufpool_buf *bufpool_depot_pop(struct bufpool *pool)
+{
+	struct bufpool_buf *buf = pool->depot;
+
+	if (buf) {
+		pool->depot = buf->next;
+		pool->nr_free--;
+	}
+	return buf;
+}
+
+/* Put an idle buffer on the depot. Caller holds the pool lock. */
+static inline void bufpool_depot_push(struct bufpool *pool,
+				      struct bufpool_buf *buf)
+{
+	buf->next = pool->depot;
+	pool->depot = buf;
+	pool->nr_free++;
 }
 
 /* bufpool_percpu.c */
