@@ -983,12 +983,13 @@ EXPORT_SYMBOL_GPL(bufpool_name);
 /*
  * Stop the pool: no new allocations, waiters leave with an error, and
  * every buffer idle in a magazine goes to the depot. Returns once no
- * buffer is in use, complaining every few seconds, or at once with false
- * if @wait is false and some are.
+ * buffer is in use, complaining every few seconds; if @wait is false and
+ * some still are after the first few seconds, returns false instead.
  */
 static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 {
 	struct wait_queue_entry *wq, *tmp;
+	bool drained = true;
 	unsigned int in_use;
 	unsigned long flags;
 
@@ -1019,8 +1020,8 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 		if (!wait) {
 			pr_err("pool '%s': %u buffers still in use, leaking the pool\n",
 			       pool->name, in_use);
-			cancel_work_sync(&pool->drain_work);
-			return false;
+			drained = false;
+			break;
 		}
 		pr_warn("pool '%s': destroy waits for %u buffers still in use\n",
 			pool->name, in_use);
@@ -1030,7 +1031,7 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	/* The last releaser may still be inside the pool lock: wait it out. */
 	bufpool_lock(pool, flags);
 	bufpool_unlock(pool, flags);
-	return true;
+	return drained;
 }
 
 /**

@@ -18,7 +18,10 @@
  *
  * Lock order: bufpool_list_lock (mutex), then pool->waitq.lock. The pool
  * lock is taken with interrupts off, since buffers are put from hard IRQ;
- * nothing is allocated and no IPI is sent while holding it.
+ * nothing is allocated and no IPI is sent while holding it. Under it the
+ * pool wakes tasks (wake_up_process(), complete()) and queues its drain
+ * work (queue_work()), so it nests outside the scheduler's and the
+ * workqueue's locks; nothing of bufpool is called with those held.
  */
 #ifndef _BUFPOOL_INTERNAL_H
 #define _BUFPOOL_INTERNAL_H
