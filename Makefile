@@ -4,6 +4,8 @@
 # make KDIR=DIR      ... against another kernel build directory
 # make run           boot the test VM, load bufpool and show its debugfs files
 # make check         every test on every test kernel; installs what is missing
+# make bench         bufpool against the kernel's own pools on the perf kernel;
+#                    BENCH="param=value ..." for the benchmark module
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -19,4 +21,7 @@ run:
 check:
 	bash scripts/check
 
-.PHONY: modules clean run check
+bench:
+	bash scripts/bench $(BENCH)
+
+.PHONY: modules clean run check bench
