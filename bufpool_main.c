@@ -4,17 +4,15 @@
  *
  * This file is the pool itself: creation and teardown, the depot under the
  * pool lock, growth from the slab cache, waiting, bulk requests and buffer
- * references. The lock-free per-CPU layer in front of it lives in
- * bufpool_percpu.c; the data structures are described in
+ * references. The per-CPU magazines in front of it live in
+ * bufpool_percpu.c; the data structures and their locks are described in
  * bufpool_internal.h.
  *
- * Waiting. Sleepers queue on pool->waitq in arrival order, as exclusive
- * entries whose wake function takes the buffer being returned
- * (__wake_up_locked_key() passes it as the key). A returned buffer thus
- * goes straight to the longest waiter, within the pool lock, and wakes
- * exactly one task, and only once that task holds everything it asked
- * for: a bulk waiter reserves buffers as they come back, so neither a
- * stream of single requests nor another bulk waiter can starve it, and
+ * Waiting. Sleepers queue on pool->waiters in arrival order. A returned
+ * buffer goes straight to the longest waiter, under the pool lock, which
+ * wakes exactly one task, and only once that task holds everything it
+ * asked for: a bulk waiter reserves buffers as they come back, so neither
+ * a stream of single requests nor another bulk waiter can starve it, and
  * two bulk waiters never deadlock on partial holdings (the second gets
  * nothing until the first is served). Since the hand-over happens under
  * the lock that the sleeper checks its holdings under, no wakeup can be
@@ -240,13 +238,6 @@ static void bufpool_free_pool(struct bufpool *pool)
 	kfree(pool);
 }
 
-static void bufpool_drain_workfn(struct work_struct *work)
-{
-	struct bufpool *pool = container_of(work, struct bufpool, drain_work);
-
-	bufpool_cpu_drain(pool, true);
-}
-
 /**
  * bufpool_create - create a pool of fixed-size buffers
  * @params: name, buffer size, cap, reserve, alignment and flags; see
@@ -289,9 +280,9 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 	pool->min_bufs = params->min_bufs;
 	pool->align = max_t(unsigned int, params->align,
 			    __alignof__(struct bufpool_buf));
-	init_waitqueue_head(&pool->waitq);
+	raw_spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->waiters);
 	init_completion(&pool->drained);
-	INIT_WORK(&pool->drain_work, bufpool_drain_workfn);
 	pool->name = bufpool_fault() ? NULL : kstrdup(params->name, GFP_KERNEL);
 	if (!pool->name)
 		goto free;
@@ -356,53 +347,86 @@ static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 	refcount_set(&buf->ref, 1);
 }
 
-static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
-			int flags, void *key);
+/* Waiting */
 
 /*
  * Magazines are skipped while anyone waits (returned buffers are theirs),
- * while the pool is dying, and while it is tight (bufpool_cpu_tight()).
+ * while the pool is dying, and while it is tight. Each time they start
+ * being skipped, bypass_gen counts it: a drain tells by it whether bypass
+ * held throughout (see bufpool_cpu_drain()).
  */
-void bufpool_update_bypass_locked(struct bufpool *pool)
+static void bufpool_update_bypass_locked(struct bufpool *pool)
 {
-	WRITE_ONCE(pool->bypass, pool->dying || pool->nr_waiters || pool->tight);
+	bool bypass = pool->dying || pool->nr_waiters || pool->tight;
+
+	lockdep_assert_held(&pool->lock);
+	if (bypass == pool->bypass)
+		return;
+	if (bypass)
+		pool->bypass_gen++;
+	else
+		pool->mags_empty = false;
+	WRITE_ONCE(pool->bypass, bypass);
+}
+
+/**
+ * bufpool_update_tight_locked - turn the magazines off while the pool is short
+ * @pool: the pool, whose lock the caller holds
+ *
+ * Tight mode starts when a caller that cannot wait finds the depot empty
+ * and cannot grow the pool (bufpool_get_slow()): from then on every
+ * returned buffer goes to the depot, where every CPU finds it, and the
+ * magazines, once drained, stay empty, so that the next such caller is
+ * told "empty" at once and truly. It ends here, once the depot could
+ * refill every magazine again; the gap keeps the mode from flapping.
+ */
+void bufpool_update_tight_locked(struct bufpool *pool)
+{
+	lockdep_assert_held(&pool->lock);
+	if (pool->tight && pool->nr_free >= pool->tight_exit) {
+		pool->tight = false;
+		bufpool_update_bypass_locked(pool);
+	}
+}
+
+static void bufpool_set_tight_locked(struct bufpool *pool)
+{
+	if (!pool->batch || pool->tight)
+		return;
+	pool->tight = true;
+	bufpool_update_bypass_locked(pool);
 }
 
 static struct bufpool_waiter *bufpool_first_waiter(struct bufpool *pool)
 {
-	return list_first_entry_or_null(&pool->waitq.head,
-					struct bufpool_waiter, wq.entry);
+	return list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
+					node);
+}
+
+/* A growth slot is free: the pool may get one more buffer. */
+static bool bufpool_can_grow(struct bufpool *pool)
+{
+	return pool->backed < pool->max_bufs;
+}
+
+/*
+ * The head of the queue may be asleep only because the pool was at its
+ * cap or its growth failed: when either may have changed, let it look.
+ */
+static void bufpool_kick_head_locked(struct bufpool *pool)
+{
+	struct bufpool_waiter *head = bufpool_first_waiter(pool);
+
+	if (head && bufpool_can_grow(pool))
+		wake_up_process(head->task);
 }
 
 static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
 {
-	struct bufpool_waiter *next;
-
-	list_del_init(&w->wq.entry);
+	list_del_init(&w->node);
 	pool->nr_waiters--;
 	bufpool_update_bypass_locked(pool);
-	/* The new head may be able to grow the pool where the old one did. */
-	next = bufpool_first_waiter(pool);
-	if (next && pool->backed < pool->max_bufs)
-		wake_up_process(next->task);
-}
-
-/*
- * The wake function of a waiter: @key is a buffer being returned. It is
- * the waiter's from now on; the task is woken once it holds all it wants.
- */
-static int bufpool_wake(struct wait_queue_entry *wq, unsigned int mode,
-			int flags, void *key)
-{
-	struct bufpool_waiter *w = container_of(wq, struct bufpool_waiter, wq);
-	struct bufpool *pool = bufpool_buf_pool(key);
-
-	w->bufs[w->got++] = key;
-	if (w->got == w->want) {
-		bufpool_dequeue(pool, w);
-		wake_up_process(w->task);
-	}
-	return 1;
+	bufpool_kick_head_locked(pool);
 }
 
 /*
@@ -418,18 +442,26 @@ static void bufpool_check_drained(struct bufpool *pool)
 /*
  * bufpool_release_locked - a buffer comes home
  *
- * To the longest waiter if there is one, else onto the depot. Caller holds
- * the pool lock; @buf is already marked free.
+ * To the longest waiter if there is one (woken once it holds all it
+ * wants), else onto the depot. Caller holds the pool lock; @buf is
+ * already marked free. The waiter cannot leave before the pool lock is
+ * released, so waking it here is safe.
  */
 void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 {
-	lockdep_assert_held(&pool->waitq.lock);
-	if (!list_empty(&pool->waitq.head)) {
-		__wake_up_locked_key(&pool->waitq, TASK_NORMAL, buf);
+	struct bufpool_waiter *w = bufpool_first_waiter(pool);
+
+	lockdep_assert_held(&pool->lock);
+	if (w) {
+		w->bufs[w->got++] = buf;
+		if (w->got == w->want) {
+			bufpool_dequeue(pool, w);
+			wake_up_process(w->task);
+		}
 		return;
 	}
 	bufpool_depot_push(pool, buf);
-	bufpool_cpu_tight(pool);
+	bufpool_update_tight_locked(pool);
 	bufpool_check_drained(pool);
 }
 
@@ -445,6 +477,16 @@ void bufpool_note_out_locked(struct bufpool *pool)
 				   pool->backed - pool->nr_free);
 }
 
+/* Let interrupts in every BUFPOOL_LOCKED_MAX buffers moved under the lock. */
+static void bufpool_relax_locked(struct bufpool *pool, unsigned int moved,
+				 unsigned long *flags)
+{
+	if (moved % BUFPOOL_LOCKED_MAX)
+		return;
+	bufpool_unlock(pool, *flags);
+	bufpool_lock(pool, *flags);
+}
+
 /*
  * Return the @*got buffers in @bufs, in line like any returned buffer.
  * They are chained first: one may come straight back into @bufs if the
@@ -452,9 +494,10 @@ void bufpool_note_out_locked(struct bufpool *pool)
  */
 static void bufpool_give_back_locked(struct bufpool *pool,
 				     struct bufpool_buf **bufs,
-				     unsigned int *got)
+				     unsigned int *got, unsigned long *flags)
 {
 	struct bufpool_buf *chain = NULL, *buf;
+	unsigned int moved = 0;
 
 	while (*got) {
 		buf = bufs[--*got];
@@ -464,6 +507,7 @@ static void bufpool_give_back_locked(struct bufpool *pool,
 	while ((buf = chain)) {
 		chain = buf->next;
 		bufpool_release_locked(pool, buf);
+		bufpool_relax_locked(pool, ++moved, flags);
 	}
 }
 
@@ -473,14 +517,15 @@ static void bufpool_give_back_locked(struct bufpool *pool,
  * ahead, or two callers that grew the pool at once, each to a part of
  * what it wants, would wait for each other forever.
  */
-static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w)
+static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w,
+			    unsigned long *flags)
 {
-	__add_wait_queue_entry_tail(&pool->waitq, &w->wq);
+	list_add_tail(&w->node, &pool->waiters);
 	pool->nr_waiters++;
 	bufpool_update_bypass_locked(pool);
 	pool->waits++;
 	if (bufpool_first_waiter(pool) != w)
-		bufpool_give_back_locked(pool, w->bufs, &w->got);
+		bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
 }
 
 /* The last reference to @buf is gone. */
@@ -501,10 +546,139 @@ static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
 	bufpool_unlock(pool, flags);
 }
 
+/* The slow path */
+
 /*
- * The slow path, for one buffer or a bulk request: take from the depot,
- * grow the pool, empty the magazines, and at last wait in line. Returns 0
- * with @n buffers in @bufs (not yet readied), or an error with none.
+ * May this caller allocate from the slab? Not in hard IRQ, where the slab
+ * takes locks that sleep on PREEMPT_RT (lockdep says so on any kernel with
+ * PROVE_RAW_LOCK_NESTING), and on PREEMPT_RT only where the caller could
+ * be preempted. Elsewhere a caller gets only buffers that exist.
+ */
+static bool bufpool_may_grow(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return preemptible();
+	return !in_hardirq() && !in_nmi();
+}
+
+/* Create one buffer for @w, the pool lock dropped meanwhile. */
+static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
+				gfp_t gfp, bool *grow_failed,
+				unsigned long *flags)
+{
+	struct bufpool_buf *buf;
+
+	/* Reserve the slot, so the cap holds while allocating unlocked. */
+	pool->backed++;
+	pool->growing++;
+	bufpool_unlock(pool, *flags);
+	buf = bufpool_new_buf(pool, gfp);
+	bufpool_lock(pool, *flags);
+	pool->growing--;
+	if (!buf) {
+		pool->backed--;
+		pool->grow_fails++;
+		*grow_failed = true;
+		/* A head asleep at the cap may grow now that we could not. */
+		if (bufpool_first_waiter(pool) != w)
+			bufpool_kick_head_locked(pool);
+	} else if (w->got < w->want) {
+		w->bufs[w->got++] = buf;
+		bufpool_note_out_locked(pool);
+	} else {
+		bufpool_release_locked(pool, buf);
+	}
+}
+
+/*
+ * Take what the caller may have now: from the depot, then by growing the
+ * pool. First come, first served: only the head of the queue (or anyone,
+ * while nobody waits) may take or grow. Returns 0 once @w holds all it
+ * wants, -EAGAIN if it must wait or fail, -ESHUTDOWN if the pool is dying.
+ */
+static int bufpool_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
+			       gfp_t gfp, bool queued, bool *grow_failed,
+			       unsigned long *flags)
+{
+	struct bufpool_buf *buf;
+
+	for (;;) {
+		/* Handed all it wants while asleep, and dequeued for it. */
+		if (w->got == w->want)
+			return 0;
+		if (pool->dying)
+			return -ESHUTDOWN;
+		if (queued ? bufpool_first_waiter(pool) != w : pool->nr_waiters)
+			return -EAGAIN;
+		while (w->got < w->want && (buf = bufpool_depot_pop(pool))) {
+			w->bufs[w->got++] = buf;
+			bufpool_relax_locked(pool, w->got, flags);
+		}
+		bufpool_note_out_locked(pool);
+		bufpool_update_tight_locked(pool);
+		if (w->got == w->want)
+			return 0;
+		if (*grow_failed || !bufpool_can_grow(pool) ||
+		    !bufpool_may_grow())
+			return -EAGAIN;
+		bufpool_grow_locked(pool, w, gfp, grow_failed, flags);
+	}
+}
+
+/*
+ * Buffers may idle in magazines: with bypass set (the caller waits, or
+ * the pool turns tight), empty them all into the depot. Once that has
+ * been done and bypass has held since, there is nothing left to find.
+ * Returns false if there was nothing to do.
+ */
+static bool bufpool_drain_locked(struct bufpool *pool, unsigned long *flags)
+{
+	if (!pool->batch || pool->mags_empty)
+		return false;
+	bufpool_unlock(pool, *flags);
+	bufpool_cpu_drain(pool);
+	bufpool_lock(pool, *flags);
+	return true;
+}
+
+/*
+ * Sleep until woken or @*timeout runs out, the pool lock dropped
+ * meanwhile. While growth fails, wake up soon to try it again, not only
+ * on a put. Returns -EINTR or -ETIMEDOUT, or 0 to look again.
+ */
+static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
+				long *timeout, bool *grow_failed,
+				unsigned long *flags)
+{
+	long slice, left;
+
+	if (!*timeout)
+		return -ETIMEDOUT;
+	set_current_state(state);
+	if (signal_pending_state(state, current)) {
+		__set_current_state(TASK_RUNNING);
+		return -EINTR;
+	}
+	slice = *timeout;
+	if (*grow_failed && bufpool_can_grow(pool))
+		slice = min_t(long, slice, BUFPOOL_GROW_RETRY);
+	bufpool_unlock(pool, *flags);
+	left = schedule_timeout(slice);
+	if (*timeout != MAX_SCHEDULE_TIMEOUT)
+		*timeout -= slice - left;
+	*grow_failed = false;
+	bufpool_lock(pool, *flags);
+	return 0;
+}
+
+/*
+ * The slow path, for one buffer or a bulk request: take from the depot or
+ * grow the pool; queue if the caller may sleep; empty the magazines; and
+ * at last sleep, or fail. Returns 0 with @n buffers in @bufs (not yet
+ * readied), or an error with none, counted in the pool's fails.
+ *
+ * Once it has let go of the pool lock for the last time, a destroy that
+ * waits for this caller may free the pool: nothing of it is touched then.
  */
 static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 				     unsigned int n, struct bufpool_buf **bufs,
@@ -512,113 +686,53 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 {
 	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
 	bool can_sleep = gfpflags_allow_blocking(gfp);
-	bool drained = !pool->batch, queued = false, grow_failed = false;
-	struct bufpool_buf *buf;
+	bool queued = false, grow_failed = false;
 	unsigned long flags;
-	long slice, left;
 	u64 start = 0;
-	int err = 0;
+	int err;
 
 	if (can_sleep)
 		might_sleep();
-	init_waitqueue_func_entry(&w.wq, bufpool_wake);
-	w.wq.flags = WQ_FLAG_EXCLUSIVE;
-	INIT_LIST_HEAD(&w.wq.entry);
-
+	INIT_LIST_HEAD(&w.node);
 	bufpool_lock(pool, flags);
 	pool->active++;
 	for (;;) {
-		if (pool->dying) {
-			err = -ESHUTDOWN;
+		err = bufpool_take_locked(pool, &w, gfp, queued, &grow_failed,
+					  &flags);
+		if (err != -EAGAIN)
 			break;
-		}
-		/* First come, first served: only the head may take or grow. */
-		if (queued ? bufpool_first_waiter(pool) == &w : !pool->nr_waiters) {
-			while (w.got < n && (buf = bufpool_depot_pop(pool)))
-				bufs[w.got++] = buf;
-			bufpool_note_out_locked(pool);
-			bufpool_cpu_tight(pool);
-			if (w.got == n)
-				break;
-			if (!grow_failed && pool->backed < pool->max_bufs) {
-				/* Reserve the slot, then allocate unlocked. */
-				pool->backed++;
-				bufpool_unlock(pool, flags);
-				buf = bufpool_new_buf(pool, gfp);
-				bufpool_lock(pool, flags);
-				if (!buf) {
-					pool->backed--;
-					pool->grow_fails++;
-					grow_failed = true;
-				} else if (w.got < n) {
-					bufs[w.got++] = buf;
-				} else {
-					bufpool_release_locked(pool, buf);
-				}
-				continue;
-			}
-		}
-		if (w.got == n)
-			break;
-		if (!drained) {
-			/*
-			 * Buffers may idle in magazines. A sleeper queues
-			 * first, so that they come to it in line.
-			 */
-			if (can_sleep && !queued) {
-				bufpool_enqueue(pool, &w);
-				queued = true;
-				start = ktime_get_ns();
-			}
-			drained = true;
-			bufpool_unlock(pool, flags);
-			bufpool_cpu_drain(pool, can_sleep);
-			bufpool_lock(pool, flags);
-			continue;
-		}
-		if (!can_sleep) {
-			err = -EAGAIN;
-			break;
-		}
-		if (!queued) {
-			bufpool_enqueue(pool, &w);
+		if (can_sleep && !queued) {
+			bufpool_enqueue(pool, &w, &flags);
 			queued = true;
 			start = ktime_get_ns();
 			continue;
 		}
-		if (!timeout) {
-			err = -ETIMEDOUT;
+		/* Waiters have bypass set already: it is theirs to clear. */
+		if (!queued && !pool->nr_waiters)
+			bufpool_set_tight_locked(pool);
+		if (bufpool_drain_locked(pool, &flags))
+			continue;
+		if (!can_sleep)
 			break;
-		}
-		set_current_state(state);
-		if (signal_pending_state(state, current)) {
-			__set_current_state(TASK_RUNNING);
-			err = -EINTR;
+		err = bufpool_sleep_locked(pool, state, &timeout, &grow_failed,
+					   &flags);
+		if (err)
 			break;
-		}
-		/* Growth failed: try again soon, not only on a put. */
-		slice = timeout;
-		if (grow_failed && pool->backed < pool->max_bufs)
-			slice = min_t(long, timeout, BUFPOOL_GROW_RETRY);
-		bufpool_unlock(pool, flags);
-		left = schedule_timeout(slice);
-		if (timeout != MAX_SCHEDULE_TIMEOUT)
-			timeout -= slice - left;
-		grow_failed = false;
-		bufpool_lock(pool, flags);
 	}
 
 	if (queued) {
 		u64 ns = ktime_get_ns() - start;
 
-		if (!list_empty(&w.wq.entry))
+		if (!list_empty(&w.node))
 			bufpool_dequeue(pool, &w);
 		pool->wait_ns_total += ns;
 		pool->wait_ns_max = max(pool->wait_ns_max, ns);
 	}
-	/* All or nothing: what we hold goes to the next in line. */
-	if (err)
-		bufpool_give_back_locked(pool, bufs, &w.got);
+	if (err) {
+		/* All or nothing: what we hold goes to the next in line. */
+		bufpool_give_back_locked(pool, bufs, &w.got, &flags);
+		this_cpu_inc(pool->cpu->fails);
+	}
 	pool->active--;
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
@@ -676,10 +790,8 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 	}
 	if (unlikely(slow) && (n > 1 || !bufpool_cpu_refill(pool, bufs))) {
 		err = bufpool_get_slow(pool, gfp, n, bufs, state, timeout);
-		if (err) {
-			this_cpu_inc(pool->cpu->fails);
+		if (err)
 			return err;
-		}
 	}
 	for (i = 0; i < n; i++)
 		bufpool_buf_ready(pool, bufs[i], gfp);
@@ -988,7 +1100,7 @@ EXPORT_SYMBOL_GPL(bufpool_name);
  */
 static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 {
-	struct wait_queue_entry *wq, *tmp;
+	struct bufpool_waiter *w, *tmp;
 	bool drained = true;
 	unsigned int in_use;
 	unsigned long flags;
@@ -999,17 +1111,15 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	bufpool_lock(pool, flags);
 	pool->dying = true;
 	bufpool_update_bypass_locked(pool);
-	list_for_each_entry_safe(wq, tmp, &pool->waitq.head, entry) {
-		struct bufpool_waiter *w = container_of(wq, struct bufpool_waiter, wq);
-
-		list_del_init(&wq->entry);
+	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
+		list_del_init(&w->node);
 		pool->nr_waiters--;
 		wake_up_process(w->task);
 	}
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
 
-	bufpool_cpu_drain(pool, true);
+	bufpool_cpu_drain(pool);
 
 	while (!wait_for_completion_timeout(&pool->drained, BUFPOOL_DESTROY_WARN)) {
 		bufpool_lock(pool, flags);
@@ -1026,11 +1136,13 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 		pr_warn("pool '%s': destroy waits for %u buffers still in use\n",
 			pool->name, in_use);
 	}
-	/* A caller that could not send IPIs may have queued a drain. */
-	cancel_work_sync(&pool->drain_work);
-	/* The last releaser may still be inside the pool lock: wait it out. */
-	bufpool_lock(pool, flags);
-	bufpool_unlock(pool, flags);
+	/*
+	 * The last buffer home, or the last caller out, completed drained
+	 * from inside a section under a pool or magazine lock, interrupts
+	 * off, which may still be running: an RCU read-side critical
+	 * section, so this waits it out.
+	 */
+	synchronize_rcu();
 	return drained;
 }
 

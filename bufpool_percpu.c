@@ -3,44 +3,30 @@
  * bufpool per-CPU magazines (Bonwick and Adams, "Magazines and Vmem", 2001).
  *
  * Each CPU keeps a stack of up to 2 * batch free buffers. An allocation
- * pops from it and a free pushes onto it, touching no shared cache line
- * and taking no lock. An empty magazine is refilled with batch buffers
- * from the depot, a full one gives its batch oldest back, both under the
- * pool lock, so the lock is taken at most once per batch operations.
+ * pops from it and a free pushes onto it, on the local CPU, under the
+ * magazine's own raw spinlock with interrupts off: the lock is almost
+ * never contended and stays in the local cache, so a hit costs one locked
+ * instruction and touches no line another CPU writes. An empty magazine
+ * is refilled with batch buffers from the depot, a full one gives its
+ * batch oldest back, both under the pool lock too, so the pool lock is
+ * taken at most once per batch operations.
  *
- * The section. The magazine is touched only by its own CPU, with
- * preemption off and c->busy set (bufpool_cpu_enter()/leave()): a local
- * trylock made of plain stores and compiler barriers, which is enough
- * because only that CPU, or an interrupt on it, can see the flag. An
- * interrupt that finds it set goes to the depot instead.
- *
- * Keeping the cap exact. A caller that may wait (it may sleep, or is at
- * least preemptible) is told the pool is empty only after the magazines
- * have been emptied: bufpool_cpu_drain() sends every CPU an IPI
- * whose handler gives its magazine back (or, if the IPI interrupted that
- * CPU's own section, leaves c->flush_pending for bufpool_cpu_leave() to
- * act on). Sleepers must also get every returned buffer first, so before
- * draining they set pool->bypass, which each section reads after setting
- * c->busy: a section that began before the IPI is flushed by it or by its
- * own leave, and one that begins after sees bypass (the IPI orders the two
- * CPUs) and goes to the depot, where the buffer is handed to a waiter.
- * Waiting for IPIs needs interrupts on and no lock held (another CPU may
- * spin on it with interrupts off); any other caller empties its own
- * magazine and schedules the drain of the others, so a retry moments
- * later finds their buffers in the depot.
- *
- * Tight mode keeps that window rare and short: once the depot runs empty
- * at the cap, pool->bypass is set until the depot could refill every
- * magazine again (bufpool_cpu_tight()), so near exhaustion frees go where
- * every CPU finds them and the magazines are emptied behind it. What can
- * still be out of reach of a caller in atomic context is what idled in
- * other CPUs' magazines at that moment, until the scheduled drain runs:
- * at most a quarter of the pool, for the time of one work item.
+ * Keeping the cap exact. The lock is what lets any CPU empty any
+ * magazine: bufpool_cpu_drain() takes each CPU's lock in turn and moves
+ * its buffers to the depot, from any context, without an IPI and without
+ * waiting for another CPU to do anything but leave a short section. A
+ * caller that finds the depot empty and cannot grow the pool first sets
+ * pool->bypass (it waits, or the pool turns tight), then drains: a
+ * section that took its magazine lock before the drainer did is over by
+ * the time the drainer holds it, and one that takes it after sees
+ * bypass, which was written before, and goes to the depot. So once a
+ * drain has passed every CPU with bypass set, no magazine holds a buffer
+ * until bypass is cleared (pool->mags_empty), and a caller can be told
+ * "empty" at once, exactly, without looking at any CPU.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
-#include <linux/smp.h>
 
 #include "bufpool_internal.h"
 
@@ -51,69 +37,45 @@
 
 static enum cpuhp_state bufpool_cpuhp_state;
 
-/* Give the @n oldest buffers of the magazine to the depot, or to waiters. */
-static void bufpool_cpu_flush(struct bufpool *pool, struct bufpool_cpu *c,
-			      unsigned int n)
+/*
+ * Give the @n oldest buffers of the magazine to the depot, or to waiters.
+ * Caller holds the magazine lock; the pool lock is taken here, after the
+ * magazine is updated, since the last buffer home may let destroy go on.
+ */
+static void bufpool_cpu_flush_locked(struct bufpool *pool,
+				     struct bufpool_cpu *c, unsigned int n)
 {
-	unsigned long flags;
+	struct bufpool_buf *out[2 * BUFPOOL_BATCH_MAX];
 	unsigned int i;
 
-	bufpool_lock(pool, flags);
-	for (i = 0; i < n; i++)
-		bufpool_release_locked(pool, c->mag[i]);
-	bufpool_unlock(pool, flags);
+	lockdep_assert_held(&c->lock);
+	memcpy(out, c->mag, n * sizeof(out[0]));
 	c->count -= n;
 	memmove(c->mag, c->mag + n, c->count * sizeof(c->mag[0]));
-	this_cpu_inc(pool->cpu->misses);
+	c->misses++;
+	raw_spin_lock(&pool->lock);
+	for (i = 0; i < n; i++)
+		bufpool_release_locked(pool, out[i]);
+	raw_spin_unlock(&pool->lock);
 }
 
-/*
- * Empty this CPU's magazine: from a drain IPI, or with preemption off.
- * If that interrupted the CPU's own section, leave it to that section.
- */
-static void bufpool_cpu_drain_local(void *arg)
-{
-	struct bufpool *pool = arg;
-	struct bufpool_cpu *c = this_cpu_ptr(pool->cpu);
-
-	if (c->busy) {
-		c->flush_pending = true;
-		return;
-	}
-	c->busy = true;
-	barrier();
-	c->flush_pending = false;
-	if (c->count)
-		bufpool_cpu_flush(pool, c, c->count);
-	barrier();
-	c->busy = false;
-}
-
+/* The magazine of this CPU, locked, with interrupts off. */
 static __always_inline struct bufpool_cpu *
-bufpool_cpu_enter(struct bufpool *pool)
+bufpool_cpu_lock(struct bufpool *pool, unsigned long *flags)
 {
 	struct bufpool_cpu *c;
 
-	preempt_disable();
+	local_irq_save(*flags);
 	c = this_cpu_ptr(pool->cpu);
-	if (unlikely(c->busy)) {
-		preempt_enable();
-		return NULL;
-	}
-	c->busy = true;
-	barrier();
+	raw_spin_lock(&c->lock);
 	return c;
 }
 
-static __always_inline void bufpool_cpu_leave(struct bufpool *pool,
-					      struct bufpool_cpu *c)
+static __always_inline void bufpool_cpu_unlock(struct bufpool_cpu *c,
+					       unsigned long flags)
 {
-	barrier();
-	c->busy = false;
-	barrier();
-	if (unlikely(c->flush_pending))
-		bufpool_cpu_drain_local(pool);
-	preempt_enable();
+	raw_spin_unlock(&c->lock);
+	local_irq_restore(flags);
 }
 
 /**
@@ -121,23 +83,23 @@ static __always_inline void bufpool_cpu_leave(struct bufpool *pool,
  * @pool: the pool
  *
  * Return: a buffer from this CPU's magazine, or NULL if it is empty,
- * disabled, or the caller must go through the pool lock.
+ * disabled, or bypassed.
  */
 struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool)
 {
 	struct bufpool_buf *buf = NULL;
 	struct bufpool_cpu *c;
+	unsigned long flags;
 
-	if (!pool->batch)
+	/* Bypassed: skip the lock. Looked at again under it. */
+	if (!pool->batch || READ_ONCE(pool->bypass))
 		return NULL;
-	c = bufpool_cpu_enter(pool);
-	if (unlikely(!c))
-		return NULL;
+	c = bufpool_cpu_lock(pool, &flags);
 	if (likely(c->count && !READ_ONCE(pool->bypass))) {
 		buf = c->mag[--c->count];
-		this_cpu_inc(pool->cpu->hits);
+		c->hits++;
 	}
-	bufpool_cpu_leave(pool, c);
+	bufpool_cpu_unlock(c, flags);
 	return buf;
 }
 
@@ -153,20 +115,19 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 			  struct bufpool_buf **bufs)
 {
 	struct bufpool_cpu *c;
+	unsigned long flags;
 	bool ok = false;
 
 	if (!pool->batch)
 		return false;
-	c = bufpool_cpu_enter(pool);
-	if (unlikely(!c))
-		return false;
+	c = bufpool_cpu_lock(pool, &flags);
 	if (c->count >= n && !READ_ONCE(pool->bypass)) {
 		c->count -= n;
 		memcpy(bufs, c->mag + c->count, n * sizeof(*bufs));
-		this_cpu_inc(pool->cpu->hits);
+		c->hits++;
 		ok = true;
 	}
-	bufpool_cpu_leave(pool, c);
+	bufpool_cpu_unlock(c, flags);
 	return ok;
 }
 
@@ -176,27 +137,26 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
  * @buf: a buffer marked free
  *
  * Return: true if @buf went into this CPU's magazine, false if the caller
- * must give it to the depot (someone waits, or the magazine is busy).
+ * must give it to the depot (the magazines are bypassed or disabled).
  */
 bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf)
 {
 	struct bufpool_cpu *c;
+	unsigned long flags;
 
 	if (!pool->batch)
 		return false;
-	c = bufpool_cpu_enter(pool);
-	if (unlikely(!c))
-		return false;
+	c = bufpool_cpu_lock(pool, &flags);
 	if (unlikely(READ_ONCE(pool->bypass))) {
-		bufpool_cpu_leave(pool, c);
+		bufpool_cpu_unlock(c, flags);
 		return false;
 	}
 	if (unlikely(c->count == 2 * pool->batch))
-		bufpool_cpu_flush(pool, c, pool->batch);
+		bufpool_cpu_flush_locked(pool, c, pool->batch);
 	else
-		this_cpu_inc(pool->cpu->hits);
+		c->hits++;
 	c->mag[c->count++] = buf;
-	bufpool_cpu_leave(pool, c);
+	bufpool_cpu_unlock(c, flags);
 	return true;
 }
 
@@ -205,8 +165,8 @@ bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf)
  * @pool: the pool
  * @bufp: gets one buffer for the caller
  *
- * Return: true with a buffer in *@bufp; false if the depot is empty,
- * someone waits (the depot's buffers are theirs) or the magazine is busy.
+ * Return: true with a buffer in *@bufp; false if the depot is empty or
+ * the magazines are bypassed (the depot's buffers are the waiters').
  */
 bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 {
@@ -215,13 +175,11 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	unsigned long flags;
 	unsigned int n = 0;
 
-	if (!pool->batch)
+	if (!pool->batch || READ_ONCE(pool->bypass))
 		return false;
-	c = bufpool_cpu_enter(pool);
-	if (unlikely(!c))
-		return false;
-	this_cpu_inc(pool->cpu->misses);
-	bufpool_lock(pool, flags);
+	c = bufpool_cpu_lock(pool, &flags);
+	c->misses++;
+	raw_spin_lock(&pool->lock);
 	if (!pool->bypass) {
 		while (n <= pool->batch && c->count < 2 * pool->batch &&
 		       (buf = bufpool_depot_pop(pool))) {
@@ -231,71 +189,61 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 				*bufp = buf;
 		}
 		bufpool_note_out_locked(pool);
-		bufpool_cpu_tight(pool);
+		bufpool_update_tight_locked(pool);
 	}
-	bufpool_unlock(pool, flags);
-	bufpool_cpu_leave(pool, c);
+	raw_spin_unlock(&pool->lock);
+	bufpool_cpu_unlock(c, flags);
 	return n;
 }
 
-/**
- * bufpool_cpu_tight - turn the magazines off while the pool is at its cap
- * @pool: the pool, whose lock the caller holds
- *
- * At the cap with an empty depot, a buffer freed into a magazine is one
- * that a caller on another CPU that cannot send IPIs would not find. So
- * from the moment the depot runs empty at the cap, frees go to the depot
- * and the magazines are emptied (asynchronously: this may run in any
- * context); from the moment the depot could refill every magazine, or
- * the pool could grow again, they are used again. The gap between the
- * two keeps the mode from flapping.
- */
-void bufpool_cpu_tight(struct bufpool *pool)
+/* Empty one CPU's magazine into the depot. */
+static void bufpool_cpu_drain_one(struct bufpool *pool, int cpu)
 {
-	bool tight = pool->tight;
+	struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+	unsigned long flags;
 
-	lockdep_assert_held(&pool->waitq.lock);
-	if (!pool->batch)
-		return;
-	if (pool->backed < pool->max_bufs || pool->nr_free >= pool->tight_exit)
-		tight = false;
-	else if (!pool->nr_free)
-		tight = true;
-	if (tight == pool->tight)
-		return;
-	pool->tight = tight;
-	bufpool_update_bypass_locked(pool);
-	if (tight)
-		queue_work(system_highpri_wq, &pool->drain_work);
+	/*
+	 * Not even a peek at the count first: a section that read bypass
+	 * clear may still be about to fill it. Only its lock tells.
+	 */
+	raw_spin_lock_irqsave(&c->lock, flags);
+	if (c->count)
+		bufpool_cpu_flush_locked(pool, c, c->count);
+	raw_spin_unlock_irqrestore(&c->lock, flags);
 }
 
 /**
  * bufpool_cpu_drain - give every CPU's idle buffers back to the depot
- * @pool: the pool
- * @may_sleep: the caller may sleep (and so may wait for IPIs)
+ * @pool: the pool; the caller holds no lock of it
  *
- * A caller that cannot sleep, or holds locks (it is not preemptible), must
- * not wait for other CPUs: one of them may spin on a lock it holds, with
- * interrupts off. It empties its own magazine and leaves the others to
- * pool->drain_work.
+ * Any context but NMI: each magazine is emptied under its own lock, from
+ * here, for online and offline CPUs alike. If pool->bypass was set before
+ * and stayed set until the end (pool->bypass_gen unchanged), every
+ * magazine stays empty until it is cleared: say so in pool->mags_empty.
+ * That holds because bypass is set under the pool lock before the pool
+ * lock is taken here to read bypass_gen, and each magazine lock is taken
+ * after that: a section that takes a magazine lock after the drain has
+ * released it reads bypass set (release and acquire, pool lock then
+ * magazine lock, order the store before its load).
  */
-void bufpool_cpu_drain(struct bufpool *pool, bool may_sleep)
+void bufpool_cpu_drain(struct bufpool *pool)
 {
 	unsigned long flags;
+	unsigned int gen;
+	int cpu;
 
 	if (!pool->batch)
 		return;
-	if (may_sleep || preemptible()) {
-		on_each_cpu(bufpool_cpu_drain_local, pool, 1);
-		bufpool_lock(pool, flags);
-		pool->drains++;
-		bufpool_unlock(pool, flags);
-	} else {
-		preempt_disable();
-		bufpool_cpu_drain_local(pool);
-		preempt_enable();
-		queue_work(system_highpri_wq, &pool->drain_work);
-	}
+	bufpool_lock(pool, flags);
+	gen = pool->bypass_gen;
+	bufpool_unlock(pool, flags);
+	for_each_possible_cpu(cpu)
+		bufpool_cpu_drain_one(pool, cpu);
+	bufpool_lock(pool, flags);
+	pool->drains++;
+	if (pool->bypass && pool->bypass_gen == gen)
+		pool->mags_empty = true;
+	bufpool_unlock(pool, flags);
 }
 
 /**
@@ -316,18 +264,12 @@ unsigned int bufpool_cpu_cached(struct bufpool *pool)
 	return sum;
 }
 
-/*
- * A CPU is dead: its magazine can no longer be touched by its owner, so
- * hand the buffers back from here (the control CPU).
- */
+/* A CPU is dead: hand its buffers back now rather than at the next drain. */
 static int bufpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct bufpool *pool = hlist_entry(node, struct bufpool, cpuhp_node);
-	struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
 
-	c->flush_pending = false;
-	if (c->count)
-		bufpool_cpu_flush(pool, c, c->count);
+	bufpool_cpu_drain_one(pool, cpu);
 	return 0;
 }
 
@@ -359,7 +301,7 @@ static unsigned int bufpool_batch(const struct bufpool *pool)
 int bufpool_cpu_create(struct bufpool *pool)
 {
 	size_t size;
-	int err;
+	int cpu, err;
 
 	pool->batch = bufpool_batch(pool);
 	pool->tight_exit = 2 * pool->batch * num_possible_cpus();
@@ -370,6 +312,8 @@ int bufpool_cpu_create(struct bufpool *pool)
 					__alignof__(struct bufpool_cpu));
 	if (!pool->cpu)
 		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		raw_spin_lock_init(&per_cpu_ptr(pool->cpu, cpu)->lock);
 	if (!pool->batch)
 		return 0;
 	err = cpuhp_state_add_instance_nocalls(bufpool_cpuhp_state,

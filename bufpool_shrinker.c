@@ -7,7 +7,7 @@
  * the depot is empty whenever someone waits (returned buffers go straight
  * to waiters), so the shrinker never competes with a sleeper. Buffers in
  * per-CPU magazines are left alone: they are few (see bufpool_batch()) and
- * emptying them would take IPIs from inside reclaim.
+ * are what keeps the hot path fast.
  *
  * The shrinker API changed in 6.7 (shrinker_alloc() and friends replaced
  * register_shrinker() on an embedded struct); the code at the end of this
@@ -27,10 +27,14 @@
  */
 #define BUFPOOL_SEEKS	1
 
-/* Caller holds the pool lock. */
+/*
+ * Caller holds the pool lock. Only buffers that exist count against the
+ * reserve: a slot reserved for growth may still fail to become one.
+ */
 static unsigned long bufpool_idle_above_reserve(struct bufpool *pool)
 {
-	unsigned int above = pool->backed - min(pool->backed, pool->min_bufs);
+	unsigned int real = pool->backed - pool->growing;
+	unsigned int above = real - min(real, pool->min_bufs);
 
 	return min(above, pool->nr_free);
 }
@@ -56,12 +60,15 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 	while (n < sc->nr_to_scan && bufpool_idle_above_reserve(pool)) {
 		buf = bufpool_depot_pop(pool);
 		pool->backed--;
+		pool->shrink_freed++;
 		buf->next = list;
 		list = buf;
-		n++;
+		/* A bounded time with interrupts off (the lock is raw). */
+		if (!(++n % BUFPOOL_LOCKED_MAX)) {
+			bufpool_unlock(pool, flags);
+			bufpool_lock(pool, flags);
+		}
 	}
-	pool->shrink_freed += n;
-	bufpool_cpu_tight(pool);
 	bufpool_unlock(pool, flags);
 
 	/* Free outside the lock: the slab may take its own locks. */

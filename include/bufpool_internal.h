@@ -5,23 +5,35 @@
  * A pool is three layers, fastest first:
  *
  *  1. Per-CPU magazines (bufpool_percpu.c): a small stack of free buffers
- *     per CPU, touched only by its own CPU with no lock and no atomic
- *     read-modify-write. Full and empty magazines are exchanged with the
- *     depot in batches.
+ *     per CPU under a raw spinlock of its own, which its CPU takes
+ *     uncontended on every hit, and any CPU takes to empty the magazine
+ *     into the depot when it would otherwise be told the pool is empty.
  *  2. The depot: a stack of free buffers under the pool lock, which also
- *     serialises growth, the wait queue and the counters below it.
+ *     serialises growth, the waiters and the counters below it.
  *  3. The slab cache: buffers are created in it up to max_bufs and given
  *     back by the shrinker (bufpool_shrinker.c) above min_bufs.
  *
  * Every buffer is one slab object: its data first, so that the cache's
  * alignment is the data's alignment, then a struct bufpool_buf trailer.
  *
- * Lock order: bufpool_list_lock (mutex), then pool->waitq.lock. The pool
- * lock is taken with interrupts off, since buffers are put from hard IRQ;
- * nothing is allocated and no IPI is sent while holding it. Under it the
- * pool wakes tasks (wake_up_process(), complete()) and queues its drain
- * work (queue_work()), so it nests outside the scheduler's and the
- * workqueue's locks; nothing of bufpool is called with those held.
+ * Locks, outermost first:
+ *
+ *  - bufpool_list_lock (mutex): the list of pools, debugfs.
+ *  - bufpool_cpu.lock (raw spinlock, interrupts off): one CPU's magazine.
+ *  - bufpool.lock (raw spinlock, interrupts off): the depot and the rest.
+ *
+ * Both spinlocks are raw because buffers are put from hard IRQ, where a
+ * spinlock_t sleeps on PREEMPT_RT. So the work under them is bounded: at
+ * most 2 * batch buffers move under a magazine lock, at most
+ * BUFPOOL_LOCKED_MAX under the pool lock before it is dropped and taken
+ * again; nothing is allocated or freed, and nothing printed, under either.
+ * Under the pool lock the pool wakes tasks (wake_up_process(), complete()),
+ * whose locks are raw too: it nests outside the scheduler's locks and
+ * nothing of bufpool is called with those held.
+ *
+ * Every section under either lock runs with interrupts off, so it is an
+ * RCU read-side critical section: bufpool_shutdown() waits them out with
+ * synchronize_rcu() before the pool is freed.
  */
 #ifndef _BUFPOOL_INTERNAL_H
 #define _BUFPOOL_INTERNAL_H
@@ -32,11 +44,11 @@
 #include <linux/fault-inject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
-#include <linux/workqueue.h>
 
 #define BUFPOOL_BUF_LIVE	0xb0f1a11cU	/* handed out */
 #define BUFPOOL_BUF_FREE	0xb0f1f7eeU	/* idle in the pool */
@@ -49,6 +61,8 @@
 #define BUFPOOL_GROW_RETRY	(HZ / 10)
 /* bufpool_destroy() complains this often about buffers still in use. */
 #define BUFPOOL_DESTROY_WARN	(5 * HZ)
+/* Most buffers moved in one hold of the pool lock. */
+#define BUFPOOL_LOCKED_MAX	32
 
 /*
  * struct bufpool_buf - the trailer of every buffer
@@ -69,21 +83,17 @@ struct bufpool_buf {
 
 /*
  * struct bufpool_cpu - one CPU's magazine and fast-path counters
- *
- * @busy and @count/@mag are touched only by their own CPU, with preemption
- * off, between bufpool_cpu_enter() and bufpool_cpu_leave(): @busy makes
- * that section a local trylock, so an interrupt that finds it set (it
- * interrupted its own CPU's fast path) takes the pool lock instead. No
- * atomic instruction is needed because no other CPU ever reads them,
- * except bufpool_cpu_dead() once their CPU is gone.
- * @flush_pending: set by a drain IPI that found @busy; the interrupted
- *	section empties the magazine itself in bufpool_cpu_leave().
- * The counters are updated with this_cpu_*() from any context and summed
- * without a lock by bufpool_get_stats().
+ * @lock: protects @count and @mag. Taken by its own CPU on every hit and,
+ *	to empty the magazine, by any CPU (bufpool_cpu_drain()) and by the
+ *	hotplug callback of a dead CPU. Always with interrupts off, so a
+ *	hard IRQ that puts a buffer never finds it held on its own CPU.
+ * @count: buffers in @mag, 0 .. 2 * pool->batch.
+ * The counters are written only by their own CPU: under @lock on the
+ * hit path, with this_cpu_*() elsewhere; bufpool_get_stats() sums them
+ * without a lock.
  */
 struct bufpool_cpu {
-	bool busy;
-	bool flush_pending;
+	raw_spinlock_t lock;
 	unsigned int count;
 	unsigned long allocs;
 	unsigned long frees;
@@ -94,17 +104,17 @@ struct bufpool_cpu {
 };
 
 /*
- * struct bufpool_waiter - a sleeping caller, queued on pool->waitq
- * @wq: the wait-queue entry; bufpool_wake() hands buffers through it.
+ * struct bufpool_waiter - a sleeping caller, on pool->waiters
+ * @node: in pool->waiters, in arrival order; empty once dequeued.
  * @task: the sleeper.
  * @bufs: where handed-over buffers go.
  * @want: how many the caller asked for.
  * @got: how many it holds; a bulk waiter keeps what it is handed until
  *	it has all of them, so it cannot be starved by single requests.
- * All fields but @task are under pool->waitq.lock.
+ * All fields but @task are under pool->lock.
  */
 struct bufpool_waiter {
-	struct wait_queue_entry wq;
+	struct list_head node;
 	struct task_struct *task;
 	struct bufpool_buf **bufs;
 	unsigned int want;
@@ -124,11 +134,10 @@ struct bufpool {
 	unsigned int batch;		/* magazine exchange size, 0: none */
 	/*
 	 * Set while anyone sleeps, the pool is dying or it is tight: the
-	 * magazines are skipped so that every returned buffer reaches the
-	 * depot and the waiters. Written under the lock
-	 * (bufpool_update_bypass_locked()); read locklessly inside the fast
-	 * path's section, which a drain IPI orders against (see
-	 * bufpool_percpu.c).
+	 * magazines are skipped, so that every returned buffer reaches the
+	 * depot and the waiters. Written under the pool lock
+	 * (bufpool_update_bypass_locked()); read under a magazine lock,
+	 * which orders it against bufpool_cpu_drain() (see there).
 	 */
 	bool bypass;
 	struct bufpool_cpu __percpu *cpu;	/* magazines and counters */
@@ -142,18 +151,23 @@ struct bufpool {
 	struct kmem_cache *cache;
 	const char *name;
 
-	/*
-	 * The pool lock is waitq.lock, so that handing a buffer to a waiter
-	 * (__wake_up_locked_key()) happens in the same critical section that
-	 * decided there was one. It protects everything below.
-	 */
-	wait_queue_head_t waitq ____cacheline_aligned_in_smp;
+	/* The pool lock protects everything below, up to @node. */
+	raw_spinlock_t lock ____cacheline_aligned_in_smp;
+	struct list_head waiters;	/* struct bufpool_waiter, FIFO */
 	struct bufpool_buf *depot;	/* stack of idle buffers */
 	unsigned int nr_free;		/* in the depot */
 	unsigned int backed;		/* exist, or are being created */
+	unsigned int growing;		/* of those, being created */
 	unsigned int nr_waiters;
 	unsigned int active;		/* callers inside the slow path */
-	bool tight;			/* at the cap: see bufpool_cpu_tight() */
+	bool tight;			/* see bufpool_update_tight_locked() */
+	/*
+	 * The magazines are all empty: a drain ran to its end while @bypass
+	 * stayed set, and no magazine takes a buffer while it is.
+	 * @bypass_gen counts the times @bypass was set, to tell.
+	 */
+	bool mags_empty;
+	unsigned int bypass_gen;
 	unsigned int high_watermark;
 	bool dying;
 	u64 waits;
@@ -168,8 +182,6 @@ struct bufpool {
 	/* Under bufpool_list_lock. */
 	struct list_head node;
 	struct dentry *debugfs;
-	/* Asynchronous drain for callers that cannot send IPIs. */
-	struct work_struct drain_work;
 	struct hlist_node cpuhp_node;
 	void *shrinker;			/* bufpool_shrinker.c owns it */
 };
@@ -181,13 +193,13 @@ extern struct list_head bufpool_list;
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr bufpool_fault_attr;
 #endif
-#define bufpool_lock(pool, flags)	spin_lock_irqsave(&(pool)->waitq.lock, flags)
-#define bufpool_unlock(pool, flags)	spin_unlock_irqrestore(&(pool)->waitq.lock, flags)
+#define bufpool_lock(pool, flags)	raw_spin_lock_irqsave(&(pool)->lock, flags)
+#define bufpool_unlock(pool, flags)	raw_spin_unlock_irqrestore(&(pool)->lock, flags)
 bool bufpool_fault(void);
 void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_note_out_locked(struct bufpool *pool);
 void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
-void bufpool_update_bypass_locked(struct bufpool *pool);
+void bufpool_update_tight_locked(struct bufpool *pool);
 
 static inline void *bufpool_buf_to_data(const struct bufpool_buf *buf)
 {
@@ -225,8 +237,7 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 			  struct bufpool_buf **bufs);
 bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf);
 bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp);
-void bufpool_cpu_drain(struct bufpool *pool, bool may_sleep);
-void bufpool_cpu_tight(struct bufpool *pool);
+void bufpool_cpu_drain(struct bufpool *pool);
 unsigned int bufpool_cpu_cached(struct bufpool *pool);
 
 /* bufpool_shrinker.c */
