@@ -37,6 +37,20 @@
 DEFINE_MUTEX(bufpool_list_lock);
 LIST_HEAD(bufpool_list);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+
+/* Called at every test point while set: see bufpool_test_point(). */
+void (*bufpool_test_hook)(enum bufpool_test_point tp);
+
+/* Set the test hook, or clear it with NULL. For KUnit cases only. */
+void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp))
+{
+	WRITE_ONCE(bufpool_test_hook, hook);
+}
+EXPORT_SYMBOL_IF_KUNIT(bufpool_set_test_hook);
+#endif
+
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * The one fault point: every allocation bufpool makes for itself asks
@@ -45,7 +59,6 @@ LIST_HEAD(bufpool_list);
  */
 DECLARE_FAULT_ATTR(bufpool_fault_attr);
 #if IS_ENABLED(CONFIG_KUNIT)
-#include <kunit/visibility.h>
 EXPORT_SYMBOL_IF_KUNIT(bufpool_fault_attr);
 #endif
 
@@ -544,6 +557,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 				/* Reserve the slot, then allocate unlocked. */
 				pool->backed++;
 				bufpool_unlock(pool, flags);
+				bufpool_test_point(BUFPOOL_TP_GROW);
 				buf = bufpool_new_buf(pool, gfp);
 				bufpool_lock(pool, flags);
 				if (!buf) {
@@ -622,6 +636,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	pool->active--;
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_SLOW_EXIT);
 	return err;
 }
 
@@ -1031,6 +1046,7 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	/* The last releaser may still be inside the pool lock: wait it out. */
 	bufpool_lock(pool, flags);
 	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_SHUTDOWN);
 	return drained;
 }
 

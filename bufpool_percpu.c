@@ -58,10 +58,12 @@ static void bufpool_cpu_flush(struct bufpool *pool, struct bufpool_cpu *c,
 	unsigned long flags;
 	unsigned int i;
 
+	bufpool_test_point(BUFPOOL_TP_FLUSH);
 	bufpool_lock(pool, flags);
 	for (i = 0; i < n; i++)
 		bufpool_release_locked(pool, c->mag[i]);
 	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_FLUSHED);
 	c->count -= n;
 	memmove(c->mag, c->mag + n, c->count * sizeof(c->mag[0]));
 	this_cpu_inc(pool->cpu->misses);
