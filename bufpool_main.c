@@ -517,7 +517,8 @@ static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
 /*
  * The slow path, for one buffer or a bulk request: take from the depot,
  * grow the pool, empty the magazines, and at last wait in line. Returns 0
- * with @n buffers in @bufs (not yet readied), or an error with none.
+ * with @n buffers in @bufs (not yet readied), or an error with none, the
+ * failure counted: on error the pool may be gone by the time it returns.
  */
 static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 				     unsigned int n, struct bufpool_buf **bufs,
@@ -631,8 +632,16 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 		pool->wait_ns_max = max(pool->wait_ns_max, ns);
 	}
 	/* All or nothing: what we hold goes to the next in line. */
-	if (err)
+	if (err) {
 		bufpool_give_back_locked(pool, bufs, &w.got);
+		this_cpu_inc(pool->cpu->fails);
+	}
+	/*
+	 * Once active drops, a dying pool may be freed (by this
+	 * check_drained() or by the last put, on any CPU): nothing past
+	 * the unlock may touch it, which is why the failure was counted
+	 * above and not by the caller.
+	 */
 	pool->active--;
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
@@ -691,10 +700,8 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 	}
 	if (unlikely(slow) && (n > 1 || !bufpool_cpu_refill(pool, bufs))) {
 		err = bufpool_get_slow(pool, gfp, n, bufs, state, timeout);
-		if (err) {
-			this_cpu_inc(pool->cpu->fails);
-			return err;
-		}
+		if (err)
+			return err;	/* counted; @pool may be gone */
 	}
 	for (i = 0; i < n; i++)
 		bufpool_buf_ready(pool, bufs[i], gfp);
