@@ -257,6 +257,24 @@ static void bp_need_faults(struct kunit *test)
 }
 
 /*
+ * Races made certain: a case sets the test hook to one of its own
+ * functions, which holds a chosen caller at a test point (see
+ * bufpool_internal.h) while another party does what the race needs. The
+ * hook is cleared when the case ends, however it ends.
+ */
+static void bp_hook_off(void *unused)
+{
+	bufpool_set_test_hook(NULL);
+}
+
+static void bp_hook_on(struct kunit *test,
+		       void (*hook)(enum bufpool_test_point tp))
+{
+	bufpool_set_test_hook(hook);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bp_hook_off, NULL), 0);
+}
+
+/*
  * Fail each allocation bufpool_create() makes, one at a time: each must
  * give -ENOMEM and leave nothing behind (kmemleak and the reuse of the
  * name check that), until the create with no failure succeeds.
@@ -872,6 +890,76 @@ static void bp_destroy_with_waiter(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
 }
 
+/*
+ * Catches a use after free in destroy: a waiter leaving with -ESHUTDOWN
+ * used to count its failure in the pool's per-CPU counters after it had
+ * left the slow path, when the last put may already have let destroy free
+ * the pool (KASAN: slab-use-after-free in bufpool_alloc_wait()). The hook
+ * holds the waiter just past its exit, puts the pool's last buffer and
+ * waits for destroy to return; from there on the waiter must not touch
+ * the pool.
+ */
+struct bp_exit_hold {
+	struct task_struct *task;
+	struct bufpool_buf *held;	/* the pool's last buffer out */
+	struct bp_worker *destroyer;
+	bool destroyed;
+};
+
+static struct bp_exit_hold *bp_exit_hold;
+
+static void bp_exit_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_exit_hold *e = bp_exit_hold;
+
+	if (tp != BUFPOOL_TP_SLOW_EXIT || !in_task() || current != e->task ||
+	    !e->held)
+		return;
+	bufpool_put(e->held);
+	e->held = NULL;
+	e->destroyed = bp_join(e->destroyer);
+}
+
+static int bp_destroy_when_waited(struct bp_worker *w)
+{
+	if (!bp_wait_waiters(w->pool, 1))
+		return -ETIMEDOUT;
+	bufpool_destroy(w->pool);
+	return 0;
+}
+
+static void bp_destroy_waiter_exit(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-exit", 64, 1, 0, 0);
+	struct bp_worker destroyer = {
+		.pool = pool, .fn = bp_destroy_when_waited, .id = 1,
+	};
+	struct bp_exit_hold e = { .task = current, .destroyer = &destroyer };
+	struct bufpool_buf *buf;
+
+	e.held = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e.held);
+	bp_exit_hold = &e;
+	bp_hook_on(test, bp_exit_hold_hook);
+	bp_start(test, &destroyer, -1);
+	buf = bufpool_alloc_wait(pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE, 10 * HZ);
+	/* The pool is gone now, if all went as planned. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(buf), -ESHUTDOWN);
+	KUNIT_EXPECT_NULL(test, e.held);
+	KUNIT_EXPECT_TRUE(test, e.destroyed);
+	if (e.destroyed) {
+		KUNIT_EXPECT_EQ(test, destroyer.ret, 0);
+		return;
+	}
+	/* Something else happened: clean up without touching a freed pool. */
+	if (!IS_ERR(buf))
+		bufpool_put(buf);
+	bufpool_put(e.held);
+	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
+	if (destroyer.ret)
+		bufpool_destroy(pool);
+}
+
 /* Destroy after everything came back frees it all, slab cache included. */
 static void bp_destroy_frees_all(struct kunit *test)
 {
@@ -1311,6 +1399,7 @@ static struct kunit_case bp_wait_cases[] = {
 	KUNIT_CASE(bp_put_from_hardirq),
 	KUNIT_CASE(bp_irq_vs_fast_path),
 	KUNIT_CASE(bp_destroy_with_waiter),
+	KUNIT_CASE(bp_destroy_waiter_exit),
 	KUNIT_CASE(bp_grow_failure),
 	{}
 };
