@@ -28,6 +28,7 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 
@@ -1050,9 +1051,15 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	}
 	/* A caller that could not send IPIs may have queued a drain. */
 	cancel_work_sync(&pool->drain_work);
-	/* The last releaser may still be inside the pool lock: wait it out. */
-	bufpool_lock(pool, flags);
-	bufpool_unlock(pool, flags);
+	/*
+	 * Whoever completed drained may still be inside the section it did
+	 * that from: the pool lock (interrupts off), or a magazine section
+	 * (preemption or interrupts off) that writes its CPU's c->busy after
+	 * the flush that gave the last buffer back. Both kinds are RCU
+	 * read-side critical sections, on 6.1 as on 6.12: this grace period
+	 * waits out every one of them before the caller frees the pool.
+	 */
+	synchronize_rcu();
 	bufpool_test_point(BUFPOOL_TP_SHUTDOWN);
 	return drained;
 }

@@ -36,6 +36,16 @@
  * still be out of reach of a caller in atomic context is what idled in
  * other CPUs' magazines at that moment, until the scheduled drain runs:
  * at most a quarter of the pool, for the time of one work item.
+ *
+ * Teardown. A flush that gives back the last buffer of a dying pool lets
+ * bufpool_destroy() free the pool and its per-CPU area, while the section
+ * it runs in still has to clear c->busy. So a flush takes its buffers out
+ * of the magazine, and counts, before it gives them back, and
+ * bufpool_shutdown() waits out every section with synchronize_rcu(): all
+ * run with preemption off (bufpool_cpu_enter(), bufpool_cpu_drain()) or
+ * interrupts off (the drain IPI), so each is an RCU read-side critical
+ * section, on 6.1 as on 6.12. The CPU-dead callback is not, but touches
+ * nothing after its flush.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
@@ -51,22 +61,35 @@
 
 static enum cpuhp_state bufpool_cpuhp_state;
 
-/* Give the @n oldest buffers of the magazine to the depot, or to waiters. */
+/*
+ * Give the @n oldest buffers of the magazine to the depot, or to waiters.
+ * They are taken out and counted first and given back last: once the last
+ * buffer of a dying pool is home, destroy may free the pool and @c (see
+ * "Teardown" above).
+ */
 static void bufpool_cpu_flush(struct bufpool *pool, struct bufpool_cpu *c,
 			      unsigned int n)
 {
+	struct bufpool_buf *chain = NULL, *buf;
 	unsigned long flags;
 	unsigned int i;
 
-	bufpool_test_point(BUFPOOL_TP_FLUSH);
-	bufpool_lock(pool, flags);
-	for (i = 0; i < n; i++)
-		bufpool_release_locked(pool, c->mag[i]);
-	bufpool_unlock(pool, flags);
-	bufpool_test_point(BUFPOOL_TP_FLUSHED);
+	for (i = n; i > 0; i--) {	/* chained oldest first */
+		buf = c->mag[i - 1];
+		buf->next = chain;
+		chain = buf;
+	}
 	c->count -= n;
 	memmove(c->mag, c->mag + n, c->count * sizeof(c->mag[0]));
 	this_cpu_inc(pool->cpu->misses);
+	bufpool_test_point(BUFPOOL_TP_FLUSH);
+	bufpool_lock(pool, flags);
+	while ((buf = chain)) {
+		chain = buf->next;
+		bufpool_release_locked(pool, buf);
+	}
+	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_FLUSHED);
 }
 
 /*

@@ -75,7 +75,10 @@ struct bufpool_buf {
  * that section a local trylock, so an interrupt that finds it set (it
  * interrupted its own CPU's fast path) takes the pool lock instead. No
  * atomic instruction is needed because no other CPU ever reads them,
- * except bufpool_cpu_dead() once their CPU is gone.
+ * except bufpool_cpu_dead() once their CPU is gone. Once a flush has given
+ * back the last buffer of a dying pool, the pool may be freed: the section
+ * then writes nothing but @busy, and bufpool_shutdown() waits it out with
+ * synchronize_rcu() (the section has preemption or interrupts off).
  * @flush_pending: set by a drain IPI that found @busy; the interrupted
  *	section empties the magazine itself in bufpool_cpu_leave().
  * The counters are updated with this_cpu_*() from any context and summed
