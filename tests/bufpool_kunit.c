@@ -274,6 +274,18 @@ static void bp_hook_on(struct kunit *test,
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bp_hook_off, NULL), 0);
 }
 
+#define BP_RACE_MS	1000	/* longest a hook holds a CPU with preemption off */
+
+/* Spin, preemption off or not, until *@flag or @ms passed; return *@flag. */
+static bool bp_spin_until(const bool *flag, unsigned int ms)
+{
+	u64 end = ktime_get_ns() + (u64)ms * NSEC_PER_MSEC;
+
+	while (!READ_ONCE(*flag) && ktime_get_ns() < end)
+		cpu_relax();
+	return READ_ONCE(*flag);
+}
+
 /*
  * Fail each allocation bufpool_create() makes, one at a time: each must
  * give -ENOMEM and leave nothing behind (kmemleak and the reuse of the
@@ -1292,6 +1304,144 @@ static void bp_cpu_offline(struct kunit *test)
 	bufpool_destroy(pool);
 }
 
+/*
+ * Catches a use after free in a magazine flush's tail. A put that finds
+ * CPU 1's magazine full is inside its section when destroy's drain IPI
+ * arrives, so the section empties the magazine itself as it leaves, and
+ * that flush gives the pool its last buffers back: from then on destroy
+ * may free the pool and its per-CPU area. The flush used to update the
+ * magazine and count a miss only afterwards (KASAN: slab-use-after-free
+ * in bufpool_cpu_flush()), and bufpool_shutdown() waited only for the
+ * pool lock, not for the section. The hook holds the putter in its
+ * section for the IPI, then after that last flush until destroy is done.
+ */
+struct bp_flush_hold {
+	struct task_struct *putter;
+	struct task_struct *destroyer;
+	struct bufpool_cpu *c;		/* CPU 1's magazine */
+	struct completion in_section;
+	unsigned int flushed;		/* flushes the putter finished */
+	bool ipi_seen;			/* destroy's drain found the section busy */
+	bool shutdown_done;		/* bufpool_shutdown() returned */
+	bool shutdown_in_section;	/* ... while the putter was in the section */
+	bool destroyed;			/* bufpool_destroy() returned */
+};
+
+static struct bp_flush_hold *bp_flush_hold;
+
+static void bp_flush_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_flush_hold *f = bp_flush_hold;
+
+	if (tp == BUFPOOL_TP_SHUTDOWN && current == f->destroyer) {
+		WRITE_ONCE(f->shutdown_done, true);
+		return;
+	}
+	if (!in_task() || current != READ_ONCE(f->putter))
+		return;
+	if (tp == BUFPOOL_TP_FLUSH && !f->flushed && !f->ipi_seen) {
+		/* The put's own flush of the full magazine: call destroy. */
+		complete(&f->in_section);
+		f->ipi_seen = bp_spin_until(&f->c->flush_pending, BP_RACE_MS);
+	} else if (tp == BUFPOOL_TP_FLUSHED && ++f->flushed == 2) {
+		/* The flush on leaving the section gave the last buffers back. */
+		f->shutdown_in_section = bp_spin_until(&f->shutdown_done, BP_RACE_MS);
+		/* If shutdown let go, let the pool be freed before going on. */
+		if (f->shutdown_in_section)
+			bp_spin_until(&f->destroyed, BP_RACE_MS);
+	}
+}
+
+static int bp_put_array(struct bp_worker *w)
+{
+	bufpool_put_bulk(w->n, w->priv);
+	return 0;
+}
+
+static int bp_alloc_array(struct bp_worker *w)
+{
+	return bufpool_alloc_bulk(w->pool, GFP_KERNEL, w->n, w->priv);
+}
+
+static int bp_flush_putter(struct bp_worker *w)
+{
+	struct bp_flush_hold *f = w->priv;
+
+	WRITE_ONCE(f->putter, current);
+	bufpool_put(w->bufs[0]);
+	return 0;
+}
+
+static int bp_flush_destroyer(struct bp_worker *w)
+{
+	struct bp_flush_hold *f = w->priv;
+
+	f->destroyer = current;
+	if (!wait_for_completion_timeout(&f->in_section, msecs_to_jiffies(BP_WAIT_MS)))
+		return -ETIMEDOUT;
+	bufpool_destroy(w->pool);
+	WRITE_ONCE(f->destroyed, true);
+	return 0;
+}
+
+static void bp_destroy_vs_flush(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-flush", 64, 64, 0, 0);
+	unsigned int mag = 2 * pool->batch;
+	struct bufpool_buf **bufs = kunit_kcalloc(test, mag + 1, sizeof(*bufs),
+						  GFP_KERNEL);
+	struct bp_worker alloc = { .pool = pool, .fn = bp_alloc_array,
+				   .n = mag + 1, .priv = bufs };
+	struct bp_worker fill = { .pool = pool, .fn = bp_put_array, .n = mag,
+				  .priv = bufs, .id = 1 };
+	struct bp_flush_hold f = { .flushed = 0 };
+	struct bp_worker putter = { .pool = pool, .fn = bp_flush_putter,
+				    .priv = &f, .id = 2 };
+	struct bp_worker destroyer = { .pool = pool, .fn = bp_flush_destroyer,
+				       .priv = &f, .id = 3 };
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_GT(test, pool->batch, 0);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	/*
+	 * Buffers are created and freed on CPU 0 only, so that CPU 1 holds
+	 * no slab of the pool's cache and destroy need not wait for it.
+	 */
+	bp_start(test, &alloc, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(&alloc));
+	KUNIT_ASSERT_EQ(test, alloc.ret, 0);
+	bp_start(test, &fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	KUNIT_ASSERT_EQ(test, bp_stats(pool).cached, mag);
+
+	f.c = per_cpu_ptr(pool->cpu, 1);
+	init_completion(&f.in_section);
+	bp_flush_hold = &f;
+	bp_hook_on(test, bp_flush_hold_hook);
+	putter.bufs[0] = bufs[mag];
+	/*
+	 * Since 6.12 kmem_cache_destroy() waits for kfree_rcu() callbacks
+	 * in flight, and so for a grace period, which CPU 1 held with
+	 * preemption off would hold up. Flush them now, so that destroy can
+	 * free the pool under an unfixed flush, for KASAN to see.
+	 */
+	kvfree_rcu_barrier();
+	/* On CPU 0: CPU 1 is held with preemption off. */
+	bp_start(test, &destroyer, 0);
+	bp_start(test, &putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
+	KUNIT_EXPECT_EQ(test, destroyer.ret, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, f.ipi_seen,
+			      "destroy's drain did not find CPU 1 in its section");
+	KUNIT_EXPECT_EQ(test, f.flushed, 2);
+	KUNIT_EXPECT_FALSE_MSG(test, f.shutdown_in_section,
+			       "bufpool_shutdown() returned while CPU 1 was still in the section that gave the last buffers back");
+	if (destroyer.ret)
+		bufpool_destroy(pool);
+}
+
 static unsigned long bp_shrink(struct bufpool *pool, unsigned long n, bool scan)
 {
 	struct shrinker *s = pool->shrinker;
@@ -1416,6 +1566,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_remote_put_wakes),
 	KUNIT_CASE(bp_tight),
 	KUNIT_CASE(bp_cpu_offline),
+	KUNIT_CASE(bp_destroy_vs_flush),
 	KUNIT_CASE(bp_shrinker),
 	KUNIT_CASE(bp_concurrent_stats),
 	{}
