@@ -526,6 +526,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 				     unsigned int state, long timeout)
 {
 	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
+	struct bufpool_waiter *head;
 	bool can_sleep = gfpflags_allow_blocking(gfp);
 	bool drained = !pool->batch, queued = false, grow_failed = false;
 	struct bufpool_buf *buf;
@@ -566,6 +567,14 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 					pool->backed--;
 					pool->grow_fails++;
 					grow_failed = true;
+					/*
+					 * The head may have slept because our
+					 * slot made the pool look full: it may
+					 * grow it now (as in bufpool_dequeue()).
+					 */
+					head = bufpool_first_waiter(pool);
+					if (head && head != &w)
+						wake_up_process(head->task);
 				} else if (w.got < n) {
 					bufs[w.got++] = buf;
 				} else {
