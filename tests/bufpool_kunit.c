@@ -70,6 +70,7 @@ struct bp_worker {
 	unsigned int n;
 	unsigned int state;
 	long timeout;
+	long took;
 	struct bufpool_buf *bufs[8];
 	void *priv;
 };
@@ -148,6 +149,16 @@ static int bp_alloc_one(struct bp_worker *w)
 	}
 	w->bufs[0] = buf;
 	return 0;
+}
+
+/* bp_alloc_one(), timed in jiffies. */
+static int bp_alloc_timed(struct bp_worker *w)
+{
+	unsigned long start = jiffies;
+	int ret = bp_alloc_one(w);
+
+	w->took = jiffies - start;
+	return ret;
 }
 
 static int bp_alloc_bulk(struct bp_worker *w)
@@ -284,6 +295,48 @@ static bool bp_spin_until(const bool *flag, unsigned int ms)
 	while (!READ_ONCE(*flag) && ktime_get_ns() < end)
 		cpu_relax();
 	return READ_ONCE(*flag);
+}
+
+/*
+ * Hold one caller at BUFPOOL_TP_GROW: its slot is reserved and the pool
+ * lock dropped. It tells the case, waits for the go, and then its
+ * allocation fails (the fault point fails once, so the next growth works).
+ */
+struct bp_grow_hold {
+	struct task_struct *task;	/* the caller to hold; NULL once held */
+	struct completion growing;
+	struct completion go;
+};
+
+static struct bp_grow_hold *bp_grow_hold;
+
+static void bp_grow_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_grow_hold *g = bp_grow_hold;
+
+	if (tp != BUFPOOL_TP_GROW || !in_task() || current != READ_ONCE(g->task))
+		return;
+	WRITE_ONCE(g->task, NULL);
+	complete(&g->growing);
+	wait_for_completion_timeout(&g->go, msecs_to_jiffies(BP_WAIT_MS));
+	bp_fault_nth(1);
+}
+
+static void bp_grow_hold_on(struct kunit *test, struct bp_grow_hold *g)
+{
+	init_completion(&g->growing);
+	init_completion(&g->go);
+	bp_grow_hold = g;
+	bp_hook_on(test, bp_grow_hold_hook);
+}
+
+/* The held grower: w->priv is its struct bp_grow_hold. */
+static int bp_alloc_held(struct bp_worker *w)
+{
+	struct bp_grow_hold *g = w->priv;
+
+	WRITE_ONCE(g->task, current);
+	return bp_alloc_one(w);
 }
 
 /*
@@ -1024,6 +1077,50 @@ static void bp_grow_failure(struct kunit *test)
 	bufpool_destroy(pool);
 }
 
+/*
+ * Catches a lost wakeup for growth. A's first look finds the pool at its
+ * cap, counting B's slot still being allocated, so A sleeps without a
+ * growth retry of its own (it never failed to grow). B's allocation
+ * fails and gives the slot back: the pool could grow again, and A must be
+ * woken to grow it. It was not, and slept out its whole timeout.
+ */
+static void bp_grow_failure_wakes_head(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-grow-wake", 64, 1, 0, 0);
+	struct bp_grow_hold g;
+	struct bp_worker b = {
+		.pool = pool, .fn = bp_alloc_held, .priv = &g,
+		.state = TASK_UNINTERRUPTIBLE, .timeout = 10 * HZ,
+	};
+	struct bp_worker a = {
+		.pool = pool, .fn = bp_alloc_timed, .id = 1,
+		.state = TASK_UNINTERRUPTIBLE, .timeout = 2 * HZ,
+	};
+
+	bp_need_faults(test);
+	bp_grow_hold_on(test, &g);
+	bp_start(test, &b, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+							    msecs_to_jiffies(BP_WAIT_MS)));
+	bp_start(test, &a, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	complete(&g.go);		/* B's allocation fails */
+	KUNIT_ASSERT_TRUE(test, bp_join(&a));
+	bp_fault_off();
+	/* Even unwoken, A tries once more when its time is up, and grows. */
+	KUNIT_EXPECT_EQ(test, a.ret, 0);
+	KUNIT_EXPECT_LT_MSG(test, a.took, a.timeout,
+			    "the head waiter slept out its timeout although the pool could grow");
+	if (!a.ret)
+		bufpool_put(a.bufs[0]);		/* to B, waiting behind A */
+	KUNIT_ASSERT_TRUE(test, bp_join(&b));
+	KUNIT_EXPECT_EQ(test, b.ret, 0);
+	if (!b.ret)
+		bufpool_put(b.bufs[0]);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).grow_fails, 1);
+	bufpool_destroy(pool);
+}
+
 /* Suite: per-CPU magazines, shrinker */
 
 static int bp_on_cpu_cycle(struct bp_worker *w)
@@ -1551,6 +1648,7 @@ static struct kunit_case bp_wait_cases[] = {
 	KUNIT_CASE(bp_destroy_with_waiter),
 	KUNIT_CASE(bp_destroy_waiter_exit),
 	KUNIT_CASE(bp_grow_failure),
+	KUNIT_CASE(bp_grow_failure_wakes_head),
 	{}
 };
 
