@@ -559,10 +559,12 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 			if (!grow_failed && pool->backed < pool->max_bufs) {
 				/* Reserve the slot, then allocate unlocked. */
 				pool->backed++;
+				pool->growing++;
 				bufpool_unlock(pool, flags);
 				bufpool_test_point(BUFPOOL_TP_GROW);
 				buf = bufpool_new_buf(pool, gfp);
 				bufpool_lock(pool, flags);
+				pool->growing--;
 				if (!buf) {
 					pool->backed--;
 					pool->grow_fails++;
@@ -988,7 +990,7 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 	stats->wait_ns_total = pool->wait_ns_total;
 	stats->wait_ns_max = pool->wait_ns_max;
 	stats->high_watermark = pool->high_watermark;
-	stats->backed = pool->backed;
+	stats->backed = pool->backed - pool->growing;
 	stats->free = pool->nr_free + stats->cached;
 	stats->waiters = pool->nr_waiters;
 	stats->drains = pool->drains;

@@ -27,10 +27,15 @@
  */
 #define BUFPOOL_SEEKS	1
 
-/* Caller holds the pool lock. */
+/*
+ * Caller holds the pool lock. Only buffers that exist count towards the
+ * reserve: a slot reserved for growth may still fail to become one, and
+ * a buffer freed against it would leave the pool below min_bufs.
+ */
 static unsigned long bufpool_idle_above_reserve(struct bufpool *pool)
 {
-	unsigned int above = pool->backed - min(pool->backed, pool->min_bufs);
+	unsigned int exist = pool->backed - pool->growing;
+	unsigned int above = exist - min(exist, pool->min_bufs);
 
 	return min(above, pool->nr_free);
 }

@@ -154,6 +154,7 @@ struct bufpool {
 	struct bufpool_buf *depot;	/* stack of idle buffers */
 	unsigned int nr_free;		/* in the depot */
 	unsigned int backed;		/* exist, or are being created */
+	unsigned int growing;		/* of @backed, being created */
 	unsigned int nr_waiters;
 	unsigned int active;		/* callers inside the slow path */
 	bool tight;			/* at the cap: see bufpool_cpu_tight() */
