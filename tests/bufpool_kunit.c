@@ -1579,6 +1579,40 @@ static void bp_shrinker(struct kunit *test)
 }
 
 /*
+ * Catches the shrinker taking the pool below min_bufs. A slot reserved
+ * for growth is counted as a buffer before it is one; a scan during that
+ * allocation used to free a real buffer against it, and when the
+ * allocation then failed the pool was left with fewer than min_bufs.
+ */
+static void bp_shrinker_vs_growth(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-shrink-grow", 64, 4, 2,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bp_grow_hold g;
+	struct bp_worker w = { .pool = pool, .fn = bp_alloc_held, .priv = &g };
+	struct bufpool_buf *bufs[2];
+
+	bp_need_faults(test);
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, bufs), 0);
+	bp_grow_hold_on(test, &g);
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+							    msecs_to_jiffies(BP_WAIT_MS)));
+	/* Two buffers idle, the reserve is two, a third is being created. */
+	bufpool_put_bulk(2, bufs);
+	bp_shrink(pool, 100, true);
+	complete(&g.go);		/* the third is never created */
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	bp_fault_off();
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_GE_MSG(test, bp_stats(pool).backed, 2,
+			    "the shrinker freed part of the min_bufs reserve");
+	if (!w.ret)
+		bufpool_put(w.bufs[0]);
+	bufpool_destroy(pool);
+}
+
+/*
  * Both CPUs at once through magazines, depot and waits (four callers of
  * five buffers share sixteen): stats equal the truth.
  */
@@ -1666,6 +1700,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_destroy_vs_flush),
 	KUNIT_CASE(bp_shrinker),
+	KUNIT_CASE(bp_shrinker_vs_growth),
 	KUNIT_CASE(bp_concurrent_stats),
 	{}
 };
