@@ -35,6 +35,20 @@
 DEFINE_MUTEX(bufpool_list_lock);
 LIST_HEAD(bufpool_list);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+
+/* Called at every test point while set: see bufpool_test_point(). */
+void (*bufpool_test_hook)(enum bufpool_test_point tp);
+
+/* Set the test hook, or clear it with NULL. For KUnit cases only. */
+void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp))
+{
+	WRITE_ONCE(bufpool_test_hook, hook);
+}
+EXPORT_SYMBOL_IF_KUNIT(bufpool_set_test_hook);
+#endif
+
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * The one fault point: every allocation bufpool makes for itself asks
@@ -43,7 +57,6 @@ LIST_HEAD(bufpool_list);
  */
 DECLARE_FAULT_ATTR(bufpool_fault_attr);
 #if IS_ENABLED(CONFIG_KUNIT)
-#include <kunit/visibility.h>
 EXPORT_SYMBOL_IF_KUNIT(bufpool_fault_attr);
 #endif
 
@@ -572,6 +585,7 @@ static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
 	pool->backed++;
 	pool->growing++;
 	bufpool_unlock(pool, *flags);
+	bufpool_test_point(BUFPOOL_TP_GROW);
 	buf = bufpool_new_buf(pool, gfp);
 	bufpool_lock(pool, *flags);
 	pool->growing--;
@@ -736,6 +750,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	pool->active--;
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_SLOW_EXIT);
 	return err;
 }
 
@@ -1068,7 +1083,7 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 	stats->wait_ns_total = pool->wait_ns_total;
 	stats->wait_ns_max = pool->wait_ns_max;
 	stats->high_watermark = pool->high_watermark;
-	stats->backed = pool->backed;
+	stats->backed = pool->backed - pool->growing;
 	stats->free = pool->nr_free + stats->cached;
 	stats->waiters = pool->nr_waiters;
 	stats->drains = pool->drains;
@@ -1143,6 +1158,7 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	 * section, so this waits it out.
 	 */
 	synchronize_rcu();
+	bufpool_test_point(BUFPOOL_TP_SHUTDOWN);
 	return drained;
 }
 

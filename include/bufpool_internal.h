@@ -227,6 +227,37 @@ static inline void bufpool_depot_push(struct bufpool *pool,
 	pool->nr_free++;
 }
 
+/*
+ * Test points: where a KUnit case (tests/bufpool_kunit.c) may hold a caller
+ * to open a race window at will, and so catch a use after free or a lost
+ * wakeup every time instead of once in a while. The hook is a function of
+ * the test module, set only while one of its cases runs; it may sleep only
+ * where the caller it stops may. Without KUnit the points compile to
+ * nothing.
+ */
+enum bufpool_test_point {
+	BUFPOOL_TP_SLOW_EXIT,	/* bufpool_get_slow() let go of the pool */
+	BUFPOOL_TP_GROW,	/* a growth slot is reserved, the lock dropped */
+	BUFPOOL_TP_SHUTDOWN,	/* bufpool_shutdown() is done: the pool may go */
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern void (*bufpool_test_hook)(enum bufpool_test_point tp);
+void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp));
+
+static inline void bufpool_test_point(enum bufpool_test_point tp)
+{
+	void (*hook)(enum bufpool_test_point tp) = READ_ONCE(bufpool_test_hook);
+
+	if (unlikely(hook))
+		hook(tp);
+}
+#else
+static inline void bufpool_test_point(enum bufpool_test_point tp)
+{
+}
+#endif
+
 /* bufpool_percpu.c */
 int bufpool_percpu_init(void);
 void bufpool_percpu_exit(void);

@@ -70,6 +70,7 @@ struct bp_worker {
 	unsigned int n;
 	unsigned int state;
 	long timeout;
+	long took;
 	struct bufpool_buf *bufs[8];
 	void *priv;
 };
@@ -148,6 +149,16 @@ static int bp_alloc_one(struct bp_worker *w)
 	}
 	w->bufs[0] = buf;
 	return 0;
+}
+
+/* bp_alloc_one(), timed in jiffies. */
+static int bp_alloc_timed(struct bp_worker *w)
+{
+	unsigned long start = jiffies;
+	int ret = bp_alloc_one(w);
+
+	w->took = jiffies - start;
+	return ret;
 }
 
 static int bp_alloc_bulk(struct bp_worker *w)
@@ -254,6 +265,66 @@ static void bp_need_faults(struct kunit *test)
 {
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+
+/*
+ * Races made certain: a case sets the test hook to one of its own
+ * functions, which holds a chosen caller at a test point (see
+ * bufpool_internal.h) while another party does what the race needs. The
+ * hook is cleared when the case ends, however it ends.
+ */
+static void bp_hook_off(void *unused)
+{
+	bufpool_set_test_hook(NULL);
+}
+
+static void bp_hook_on(struct kunit *test,
+		       void (*hook)(enum bufpool_test_point tp))
+{
+	bufpool_set_test_hook(hook);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bp_hook_off, NULL), 0);
+}
+
+/*
+ * Hold one caller at BUFPOOL_TP_GROW: its slot is reserved and the pool
+ * lock dropped. It tells the case, waits for the go, and then its
+ * allocation fails (the fault point fails once, so the next growth works).
+ */
+struct bp_grow_hold {
+	struct task_struct *task;	/* the caller to hold; NULL once held */
+	struct completion growing;
+	struct completion go;
+};
+
+static struct bp_grow_hold *bp_grow_hold;
+
+static void bp_grow_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_grow_hold *g = bp_grow_hold;
+
+	if (tp != BUFPOOL_TP_GROW || !in_task() || current != READ_ONCE(g->task))
+		return;
+	WRITE_ONCE(g->task, NULL);
+	complete(&g->growing);
+	wait_for_completion_timeout(&g->go, msecs_to_jiffies(BP_WAIT_MS));
+	bp_fault_nth(1);
+}
+
+static void bp_grow_hold_on(struct kunit *test, struct bp_grow_hold *g)
+{
+	init_completion(&g->growing);
+	init_completion(&g->go);
+	bp_grow_hold = g;
+	bp_hook_on(test, bp_grow_hold_hook);
+}
+
+/* The held grower: w->priv is its struct bp_grow_hold. */
+static int bp_alloc_held(struct bp_worker *w)
+{
+	struct bp_grow_hold *g = w->priv;
+
+	WRITE_ONCE(g->task, current);
+	return bp_alloc_one(w);
 }
 
 /*
@@ -873,6 +944,76 @@ static void bp_destroy_with_waiter(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
 }
 
+/*
+ * Catches a use after free in destroy: a waiter leaving with -ESHUTDOWN
+ * used to count its failure in the pool's per-CPU counters after it had
+ * left the slow path, when the last put may already have let destroy free
+ * the pool (KASAN: slab-use-after-free in bufpool_alloc_wait()). The hook
+ * holds the waiter just past its exit, puts the pool's last buffer and
+ * waits for destroy to return; from there on the waiter must not touch
+ * the pool.
+ */
+struct bp_exit_hold {
+	struct task_struct *task;
+	struct bufpool_buf *held;	/* the pool's last buffer out */
+	struct bp_worker *destroyer;
+	bool destroyed;
+};
+
+static struct bp_exit_hold *bp_exit_hold;
+
+static void bp_exit_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_exit_hold *e = bp_exit_hold;
+
+	if (tp != BUFPOOL_TP_SLOW_EXIT || !in_task() || current != e->task ||
+	    !e->held)
+		return;
+	bufpool_put(e->held);
+	e->held = NULL;
+	e->destroyed = bp_join(e->destroyer);
+}
+
+static int bp_destroy_when_waited(struct bp_worker *w)
+{
+	if (!bp_wait_waiters(w->pool, 1))
+		return -ETIMEDOUT;
+	bufpool_destroy(w->pool);
+	return 0;
+}
+
+static void bp_destroy_waiter_exit(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-exit", 64, 1, 0, 0);
+	struct bp_worker destroyer = {
+		.pool = pool, .fn = bp_destroy_when_waited, .id = 1,
+	};
+	struct bp_exit_hold e = { .task = current, .destroyer = &destroyer };
+	struct bufpool_buf *buf;
+
+	e.held = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e.held);
+	bp_exit_hold = &e;
+	bp_hook_on(test, bp_exit_hold_hook);
+	bp_start(test, &destroyer, -1);
+	buf = bufpool_alloc_wait(pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE, 10 * HZ);
+	/* The pool is gone now, if all went as planned. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(buf), -ESHUTDOWN);
+	KUNIT_EXPECT_NULL(test, e.held);
+	KUNIT_EXPECT_TRUE(test, e.destroyed);
+	if (e.destroyed) {
+		KUNIT_EXPECT_EQ(test, destroyer.ret, 0);
+		return;
+	}
+	/* Something else happened: clean up without touching a freed pool. */
+	if (!IS_ERR(buf))
+		bufpool_put(buf);
+	bufpool_put(e.held);
+	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
+	if (destroyer.ret)
+		bufpool_destroy(pool);
+}
+
 /* Destroy after everything came back frees it all, slab cache included. */
 static void bp_destroy_frees_all(struct kunit *test)
 {
@@ -922,6 +1063,50 @@ static void bp_grow_failure(struct kunit *test)
 	w.n = 4;
 	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, w.bufs), 0);
 	bufpool_put_bulk(4, w.bufs);
+	bufpool_destroy(pool);
+}
+
+/*
+ * Catches a lost wakeup for growth. A's first look finds the pool at its
+ * cap, counting B's slot still being allocated, so A sleeps without a
+ * growth retry of its own (it never failed to grow). B's allocation
+ * fails and gives the slot back: the pool could grow again, and A must be
+ * woken to grow it. It was not, and slept out its whole timeout.
+ */
+static void bp_grow_failure_wakes_head(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-grow-wake", 64, 1, 0, 0);
+	struct bp_grow_hold g;
+	struct bp_worker b = {
+		.pool = pool, .fn = bp_alloc_held, .priv = &g,
+		.state = TASK_UNINTERRUPTIBLE, .timeout = 10 * HZ,
+	};
+	struct bp_worker a = {
+		.pool = pool, .fn = bp_alloc_timed, .id = 1,
+		.state = TASK_UNINTERRUPTIBLE, .timeout = 2 * HZ,
+	};
+
+	bp_need_faults(test);
+	bp_grow_hold_on(test, &g);
+	bp_start(test, &b, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+							    msecs_to_jiffies(BP_WAIT_MS)));
+	bp_start(test, &a, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	complete(&g.go);		/* B's allocation fails */
+	KUNIT_ASSERT_TRUE(test, bp_join(&a));
+	bp_fault_off();
+	/* Even unwoken, A tries once more when its time is up, and grows. */
+	KUNIT_EXPECT_EQ(test, a.ret, 0);
+	KUNIT_EXPECT_LT_MSG(test, a.took, a.timeout,
+			    "the head waiter slept out its timeout although the pool could grow");
+	if (!a.ret)
+		bufpool_put(a.bufs[0]);		/* to B, waiting behind A */
+	KUNIT_ASSERT_TRUE(test, bp_join(&b));
+	KUNIT_EXPECT_EQ(test, b.ret, 0);
+	if (!b.ret)
+		bufpool_put(b.bufs[0]);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).grow_fails, 1);
 	bufpool_destroy(pool);
 }
 
@@ -1313,6 +1498,40 @@ static void bp_shrinker(struct kunit *test)
 }
 
 /*
+ * Catches the shrinker taking the pool below min_bufs. A slot reserved
+ * for growth is counted as a buffer before it is one; a scan during that
+ * allocation used to free a real buffer against it, and when the
+ * allocation then failed the pool was left with fewer than min_bufs.
+ */
+static void bp_shrinker_vs_growth(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-shrink-grow", 64, 4, 2,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bp_grow_hold g;
+	struct bp_worker w = { .pool = pool, .fn = bp_alloc_held, .priv = &g };
+	struct bufpool_buf *bufs[2];
+
+	bp_need_faults(test);
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, bufs), 0);
+	bp_grow_hold_on(test, &g);
+	bp_start(test, &w, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+							    msecs_to_jiffies(BP_WAIT_MS)));
+	/* Two buffers idle, the reserve is two, a third is being created. */
+	bufpool_put_bulk(2, bufs);
+	bp_shrink(pool, 100, true);
+	complete(&g.go);		/* the third is never created */
+	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	bp_fault_off();
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_GE_MSG(test, bp_stats(pool).backed, 2,
+			    "the shrinker freed part of the min_bufs reserve");
+	if (!w.ret)
+		bufpool_put(w.bufs[0]);
+	bufpool_destroy(pool);
+}
+
+/*
  * Both CPUs at once through magazines, depot and waits (four callers of
  * five buffers share sixteen): stats equal the truth.
  */
@@ -1380,7 +1599,9 @@ static struct kunit_case bp_wait_cases[] = {
 	KUNIT_CASE(bp_put_from_hardirq),
 	KUNIT_CASE(bp_irq_vs_fast_path),
 	KUNIT_CASE(bp_destroy_with_waiter),
+	KUNIT_CASE(bp_destroy_waiter_exit),
 	KUNIT_CASE(bp_grow_failure),
+	KUNIT_CASE(bp_grow_failure_wakes_head),
 	{}
 };
 
@@ -1397,6 +1618,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_shrinker),
+	KUNIT_CASE(bp_shrinker_vs_growth),
 	KUNIT_CASE(bp_concurrent_stats),
 	{}
 };
