@@ -611,8 +611,8 @@ static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
  * wants, -EAGAIN if it must wait or fail, -ESHUTDOWN if the pool is dying.
  */
 static int bufpool_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
-			       gfp_t gfp, bool queued, bool *grow_failed,
-			       unsigned long *flags)
+			       gfp_t gfp, bool queued, bool may_grow,
+			       bool *grow_failed, unsigned long *flags)
 {
 	struct bufpool_buf *buf;
 
@@ -632,8 +632,7 @@ static int bufpool_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
 		bufpool_update_tight_locked(pool);
 		if (w->got == w->want)
 			return 0;
-		if (*grow_failed || !bufpool_can_grow(pool) ||
-		    !bufpool_may_grow())
+		if (*grow_failed || !may_grow || !bufpool_can_grow(pool))
 			return -EAGAIN;
 		bufpool_grow_locked(pool, w, gfp, grow_failed, flags);
 	}
@@ -700,6 +699,8 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 {
 	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
 	bool can_sleep = gfpflags_allow_blocking(gfp);
+	/* Asked before the pool lock, which makes no caller preemptible. */
+	bool may_grow = bufpool_may_grow();
 	bool queued = false, grow_failed = false;
 	unsigned long flags;
 	u64 start = 0;
@@ -711,8 +712,8 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	bufpool_lock(pool, flags);
 	pool->active++;
 	for (;;) {
-		err = bufpool_take_locked(pool, &w, gfp, queued, &grow_failed,
-					  &flags);
+		err = bufpool_take_locked(pool, &w, gfp, queued, may_grow,
+					  &grow_failed, &flags);
 		if (err != -EAGAIN)
 			break;
 		if (can_sleep && !queued) {
