@@ -3,8 +3,10 @@
  * bufpool per-CPU magazines (Bonwick and Adams, "Magazines and Vmem", 2001).
  *
  * Each CPU keeps a stack of up to 2 * batch free buffers. An allocation
- * pops from it and a free pushes onto it, on the local CPU, under the
- * magazine's own raw spinlock with interrupts off: the lock is almost
+ * pops from it and a free pushes onto it (bufpool_cpu_pop() and
+ * bufpool_cpu_push(), inline in bufpool_internal.h so that the API's
+ * functions make no call on a hit but the lock's), on the local CPU,
+ * under the magazine's own raw spinlock with interrupts off: the lock is almost
  * never contended and stays in the local cache, so a hit costs one locked
  * instruction and touches no line another CPU writes. An empty magazine
  * is refilled with batch buffers from the depot, a full one gives its
@@ -37,13 +39,17 @@
 
 static enum cpuhp_state bufpool_cpuhp_state;
 
-/*
- * Give the @n oldest buffers of the magazine to the depot, or to waiters.
- * Caller holds the magazine lock; the pool lock is taken here, after the
+/**
+ * bufpool_cpu_flush_locked - give the @n oldest buffers of a magazine back
+ * @pool: the pool
+ * @c: the magazine, whose lock the caller holds
+ * @n: how many, at most all of them
+ *
+ * To the depot, or to waiters. The pool lock is taken here, after the
  * magazine is updated, since the last buffer home may let destroy go on.
  */
-static void bufpool_cpu_flush_locked(struct bufpool *pool,
-				     struct bufpool_cpu *c, unsigned int n)
+void bufpool_cpu_flush_locked(struct bufpool *pool, struct bufpool_cpu *c,
+			      unsigned int n)
 {
 	struct bufpool_buf *out[2 * BUFPOOL_BATCH_MAX];
 	unsigned int i;
@@ -57,50 +63,6 @@ static void bufpool_cpu_flush_locked(struct bufpool *pool,
 	for (i = 0; i < n; i++)
 		bufpool_release_locked(pool, out[i]);
 	raw_spin_unlock(&pool->lock);
-}
-
-/* The magazine of this CPU, locked, with interrupts off. */
-static __always_inline struct bufpool_cpu *
-bufpool_cpu_lock(struct bufpool *pool, unsigned long *flags)
-{
-	struct bufpool_cpu *c;
-
-	local_irq_save(*flags);
-	c = this_cpu_ptr(pool->cpu);
-	raw_spin_lock(&c->lock);
-	return c;
-}
-
-static __always_inline void bufpool_cpu_unlock(struct bufpool_cpu *c,
-					       unsigned long flags)
-{
-	raw_spin_unlock(&c->lock);
-	local_irq_restore(flags);
-}
-
-/**
- * bufpool_cpu_pop - the allocation fast path
- * @pool: the pool
- *
- * Return: a buffer from this CPU's magazine, or NULL if it is empty,
- * disabled, or bypassed.
- */
-struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool)
-{
-	struct bufpool_buf *buf = NULL;
-	struct bufpool_cpu *c;
-	unsigned long flags;
-
-	/* Bypassed: skip the lock. Looked at again under it. */
-	if (!pool->batch || READ_ONCE(pool->bypass))
-		return NULL;
-	c = bufpool_cpu_lock(pool, &flags);
-	if (likely(c->count && !READ_ONCE(pool->bypass))) {
-		buf = c->mag[--c->count];
-		c->hits++;
-	}
-	bufpool_cpu_unlock(c, flags);
-	return buf;
 }
 
 /**
@@ -120,7 +82,7 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 
 	if (!pool->batch)
 		return false;
-	c = bufpool_cpu_lock(pool, &flags);
+	c = bufpool_cpu_lock(&flags, pool);
 	if (c->count >= n && !READ_ONCE(pool->bypass)) {
 		c->count -= n;
 		memcpy(bufs, c->mag + c->count, n * sizeof(*bufs));
@@ -129,35 +91,6 @@ bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 	}
 	bufpool_cpu_unlock(c, flags);
 	return ok;
-}
-
-/**
- * bufpool_cpu_push - the free fast path
- * @pool: the pool
- * @buf: a buffer marked free
- *
- * Return: true if @buf went into this CPU's magazine, false if the caller
- * must give it to the depot (the magazines are bypassed or disabled).
- */
-bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf)
-{
-	struct bufpool_cpu *c;
-	unsigned long flags;
-
-	if (!pool->batch)
-		return false;
-	c = bufpool_cpu_lock(pool, &flags);
-	if (unlikely(READ_ONCE(pool->bypass))) {
-		bufpool_cpu_unlock(c, flags);
-		return false;
-	}
-	if (unlikely(c->count == 2 * pool->batch))
-		bufpool_cpu_flush_locked(pool, c, pool->batch);
-	else
-		c->hits++;
-	c->mag[c->count++] = buf;
-	bufpool_cpu_unlock(c, flags);
-	return true;
 }
 
 /**
@@ -177,7 +110,7 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 
 	if (!pool->batch || READ_ONCE(pool->bypass))
 		return false;
-	c = bufpool_cpu_lock(pool, &flags);
+	c = bufpool_cpu_lock(&flags, pool);
 	c->misses++;
 	raw_spin_lock(&pool->lock);
 	if (!pool->bypass) {

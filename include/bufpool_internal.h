@@ -263,13 +263,85 @@ int bufpool_percpu_init(void);
 void bufpool_percpu_exit(void);
 int bufpool_cpu_create(struct bufpool *pool);
 void bufpool_cpu_destroy(struct bufpool *pool);
-struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool);
 bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
 			  struct bufpool_buf **bufs);
-bool bufpool_cpu_push(struct bufpool *pool, struct bufpool_buf *buf);
 bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp);
+void bufpool_cpu_flush_locked(struct bufpool *pool, struct bufpool_cpu *c,
+			      unsigned int n);
 void bufpool_cpu_drain(struct bufpool *pool);
 unsigned int bufpool_cpu_cached(struct bufpool *pool);
+
+/* The magazine of this CPU, locked, with interrupts off. */
+static __always_inline struct bufpool_cpu *
+bufpool_cpu_lock(unsigned long *flags, struct bufpool *pool)
+{
+	struct bufpool_cpu *c;
+
+	local_irq_save(*flags);
+	c = this_cpu_ptr(pool->cpu);
+	raw_spin_lock(&c->lock);
+	return c;
+}
+
+static __always_inline void bufpool_cpu_unlock(struct bufpool_cpu *c,
+					       unsigned long flags)
+{
+	raw_spin_unlock(&c->lock);
+	local_irq_restore(flags);
+}
+
+/*
+ * bufpool_cpu_pop - the allocation hit path (bufpool_percpu.c)
+ *
+ * Returns a buffer from this CPU's magazine, or NULL if it is empty,
+ * disabled or bypassed. bypass is read before the lock, to skip it while
+ * the pool is short, and again under it, where it counts.
+ */
+static __always_inline struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool)
+{
+	struct bufpool_buf *buf = NULL;
+	struct bufpool_cpu *c;
+	unsigned long flags;
+
+	if (unlikely(!pool->batch || READ_ONCE(pool->bypass)))
+		return NULL;
+	c = bufpool_cpu_lock(&flags, pool);
+	if (likely(c->count && !READ_ONCE(pool->bypass))) {
+		buf = c->mag[--c->count];
+		c->hits++;
+	}
+	bufpool_cpu_unlock(c, flags);
+	return buf;
+}
+
+/*
+ * bufpool_cpu_push - the free hit path (bufpool_percpu.c)
+ *
+ * Returns true if @buf, marked free, went into this CPU's magazine, false
+ * if the caller must give it to the depot (bypassed or disabled). A full
+ * magazine gives its oldest half to the depot first.
+ */
+static __always_inline bool bufpool_cpu_push(struct bufpool *pool,
+					     struct bufpool_buf *buf)
+{
+	struct bufpool_cpu *c;
+	unsigned long flags;
+
+	if (unlikely(!pool->batch || READ_ONCE(pool->bypass)))
+		return false;
+	c = bufpool_cpu_lock(&flags, pool);
+	if (unlikely(READ_ONCE(pool->bypass))) {
+		bufpool_cpu_unlock(c, flags);
+		return false;
+	}
+	if (unlikely(c->count == 2 * pool->batch))
+		bufpool_cpu_flush_locked(pool, c, pool->batch);
+	else
+		c->hits++;
+	c->mag[c->count++] = buf;
+	bufpool_cpu_unlock(c, flags);
+	return true;
+}
 
 /* bufpool_shrinker.c */
 int bufpool_shrinker_register(struct bufpool *pool);
