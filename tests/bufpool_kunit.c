@@ -1435,6 +1435,159 @@ static void bp_exact(struct kunit *test)
 	bufpool_destroy(pool);
 }
 
+/*
+ * A client that frees its pool when the last of its buffers comes home,
+ * as objpool's users do: every buffer it has out holds a reference, and
+ * whoever drops the last one (a task on either CPU, or a hard IRQ) takes
+ * every buffer of the pool with GFP_ATOMIC, to be sure none is out, and
+ * would then free the pool. Catches an atomic caller told "empty" while
+ * buffers idle in a magazine: the client would count them as still out
+ * and never free its pool.
+ */
+#define BP_RC_CAP	64
+
+struct bp_rc {
+	struct bufpool *pool;
+	atomic_t live;			/* buffers out, + 1 while running */
+	struct bufpool_buf *all[BP_RC_CAP + 1];
+	int got;			/* what the teardown took */
+	bool teardown_in_irq;
+	int teardown_cpu;
+	struct completion done;
+	struct hrtimer timer;
+	bool stop_timer;
+	bool irq_drops_ref;		/* the timer drops the test's reference */
+};
+
+static void bp_rc_teardown(struct bp_rc *rc)
+{
+	int n = 0;
+
+	while (n <= BP_RC_CAP &&
+	       (rc->all[n] = bufpool_alloc(rc->pool, GFP_ATOMIC)))
+		n++;
+	rc->got = n;
+	rc->teardown_in_irq = in_hardirq();
+	rc->teardown_cpu = raw_smp_processor_id();
+	complete(&rc->done);
+}
+
+static void bp_rc_unref(struct bp_rc *rc)
+{
+	if (atomic_dec_and_test(&rc->live))
+		bp_rc_teardown(rc);
+}
+
+/* One use of a buffer by the client; false once it is being torn down. */
+static bool bp_rc_use(struct bp_rc *rc)
+{
+	struct bufpool_buf *buf;
+
+	if (!atomic_inc_not_zero(&rc->live))
+		return false;
+	buf = bufpool_alloc(rc->pool, GFP_ATOMIC);
+	if (buf)
+		bufpool_put(buf);
+	bp_rc_unref(rc);
+	return true;
+}
+
+static enum hrtimer_restart bp_rc_timer(struct hrtimer *t)
+{
+	struct bp_rc *rc = container_of(t, struct bp_rc, timer);
+
+	if (READ_ONCE(rc->irq_drops_ref)) {
+		WRITE_ONCE(rc->irq_drops_ref, false);
+		bp_rc_unref(rc);
+	}
+	if (!bp_rc_use(rc) || READ_ONCE(rc->stop_timer))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(20 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/* A thread of the client, using buffers. */
+static int bp_rc_worker(struct bp_worker *w)
+{
+	struct bp_rc *rc = w->priv;
+	int i;
+
+	/* Until the teardown has begun (or a bound, should it never). */
+	for (i = 0; i < w->n && bp_rc_use(rc); i++)
+		;
+	return 0;
+}
+
+/*
+ * Who drops the last reference varies by round: a hard IRQ after the
+ * threads have stopped (so it is the last), or the test or the IRQ while
+ * threads on both CPUs still run (so any of them may be).
+ */
+static void bp_refcounted_teardown(struct kunit *test)
+{
+	struct bp_rc *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
+	int round, in_irq = 0;
+	bool done;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, rc);
+	for (round = 0; round < 21; round++) {
+		bool threads_first = round % 3 == 0;
+		unsigned int uses = threads_first ? 2000 : 1000000;
+		struct bp_worker w[2] = {
+			{ .fn = bp_rc_worker, .priv = rc, .n = uses },
+			{ .fn = bp_rc_worker, .priv = rc, .n = uses, .id = 1 },
+		};
+
+		/* A hard IRQ may not grow a pool: it is full from the start. */
+		rc->pool = bp_create(test, "kunit-refcount", 64, BP_RC_CAP,
+				     BP_RC_CAP, 0);
+		w[0].pool = rc->pool;
+		w[1].pool = rc->pool;
+		atomic_set(&rc->live, 1);
+		init_completion(&rc->done);
+		WRITE_ONCE(rc->stop_timer, false);
+		WRITE_ONCE(rc->irq_drops_ref, false);
+		hrtimer_init(&rc->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		rc->timer.function = bp_rc_timer;
+		hrtimer_start(&rc->timer, ns_to_ktime(20 * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_HARD);
+		bp_start(test, &w[0], 0);
+		bp_start(test, &w[1], 1);
+		if (threads_first) {
+			KUNIT_EXPECT_TRUE(test, bp_join(&w[0]));
+			KUNIT_EXPECT_TRUE(test, bp_join(&w[1]));
+		} else {
+			msleep(1 + round % 4);
+		}
+		/* The run is over: whoever is last out tears down. */
+		if (threads_first || round % 3 == 2)
+			WRITE_ONCE(rc->irq_drops_ref, true);
+		else
+			bp_rc_unref(rc);
+		done = wait_for_completion_timeout(&rc->done,
+						   msecs_to_jiffies(BP_WAIT_MS));
+		/* Before any assertion: the timer and threads use @rc. */
+		WRITE_ONCE(rc->stop_timer, true);
+		hrtimer_cancel(&rc->timer);
+		if (!threads_first) {
+			KUNIT_ASSERT_TRUE(test, bp_join(&w[0]));
+			KUNIT_ASSERT_TRUE(test, bp_join(&w[1]));
+		}
+		KUNIT_ASSERT_TRUE(test, done);
+		KUNIT_EXPECT_EQ_MSG(test, rc->got, BP_RC_CAP,
+				    "round %d: the last put, %s on CPU %d, found %d of %d buffers home",
+				    round, rc->teardown_in_irq ? "in hard IRQ" : "in a task",
+				    rc->teardown_cpu, rc->got, BP_RC_CAP);
+		in_irq += rc->teardown_in_irq;
+		bufpool_put_bulk(rc->got, rc->all);
+		bufpool_destroy(rc->pool);
+	}
+	KUNIT_EXPECT_GE(test, in_irq, 7);
+	kunit_info(test, "%d of 21 teardowns ran in hard IRQ\n", in_irq);
+}
+
 /* A CPU going offline hands its magazine back. */
 static void bp_cpu_offline(struct kunit *test)
 {
@@ -1616,6 +1769,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_exhaustion_drains_magazines),
 	KUNIT_CASE(bp_remote_put_wakes),
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
+	KUNIT_CASE(bp_refcounted_teardown),
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_shrinker),
 	KUNIT_CASE(bp_shrinker_vs_growth),
