@@ -13,11 +13,11 @@ set title "W2: alloc N then put N (LIFO), one CPU"
 set logscale x 2
 set xlabel "N (buffers per batch)"
 set ylabel "ns per alloc+put (median)"
-plot for [i=2:8] "w2.dat" using 1:i title columnhead(i)
+plot for [i=2:9] "w2.dat" using 1:i title columnhead(i)
 
 set output "w2s.png"
 set title "W2s: alloc N then put N in shuffled order, one CPU"
-plot for [i=2:8] "w2s.dat" using 1:i title columnhead(i)
+plot for [i=2:9] "w2s.dat" using 1:i title columnhead(i)
 
 unset logscale x
 set output "w3.png"

@@ -90,6 +90,7 @@ MODULE_PARM_DESC(workloads, "comma-separated workloads to run");
 /* Contenders */
 
 struct bench_floor_cpu {
+	raw_spinlock_t lock;		/* floor_locked only */
 	unsigned int count;
 	void *objs[];
 };
@@ -227,6 +228,72 @@ static __always_inline void bc_floor_put(struct bench_pool *p, void *obj)
 	preempt_enable();
 }
 
+/*
+ * floor_irq and floor_locked: the floor with what makes a per-CPU stack
+ * safe against interrupts on its CPU (interrupts off), and what makes it
+ * reachable from other CPUs too (its own raw spinlock). What each costs
+ * over the floor is what that guarantee costs here.
+ */
+static __always_inline void *bc_floor_irq_get(struct bench_pool *p, gfp_t gfp)
+{
+	struct bench_floor_cpu *f;
+	unsigned long flags;
+	void *obj = NULL;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(p->floor);
+	if (f->count)
+		obj = f->objs[--f->count];
+	local_irq_restore(flags);
+	if (obj)
+		bench_touch(obj);
+	return obj;
+}
+
+static __always_inline void bc_floor_irq_put(struct bench_pool *p, void *obj)
+{
+	struct bench_floor_cpu *f;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(p->floor);
+	f->objs[f->count++] = obj;
+	local_irq_restore(flags);
+}
+
+static __always_inline void *bc_floor_locked_get(struct bench_pool *p,
+						 gfp_t gfp)
+{
+	struct bench_floor_cpu *f;
+	unsigned long flags;
+	void *obj = NULL;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(p->floor);
+	raw_spin_lock(&f->lock);
+	if (f->count)
+		obj = f->objs[--f->count];
+	raw_spin_unlock(&f->lock);
+	local_irq_restore(flags);
+	if (obj)
+		bench_touch(obj);
+	return obj;
+}
+
+static __always_inline void bc_floor_locked_put(struct bench_pool *p,
+						void *obj)
+{
+	struct bench_floor_cpu *f;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(p->floor);
+	raw_spin_lock(&f->lock);
+	f->objs[f->count++] = obj;
+	raw_spin_unlock(&f->lock);
+	local_irq_restore(flags);
+}
+
 static void bc_floor_teardown(struct bench_pool *p)
 {
 	int cpu;
@@ -260,6 +327,7 @@ static int bc_floor_setup(struct bench_pool *p)
 	for_each_possible_cpu(cpu) {
 		struct bench_floor_cpu *f = per_cpu_ptr(p->floor, cpu);
 
+		raw_spin_lock_init(&f->lock);
 		while (f->count < p->cap) {
 			f->objs[f->count] = kmalloc(buf_size, GFP_KERNEL);
 			if (!f->objs[f->count]) {
@@ -328,6 +396,11 @@ static void bc_bufpool_teardown(struct bench_pool *p)
 	p->drains = st.drains - p->drains;
 	bufpool_destroy(p->bufpool);
 }
+
+#define bc_floor_irq_setup		bc_floor_setup
+#define bc_floor_irq_teardown		bc_floor_teardown
+#define bc_floor_locked_setup		bc_floor_setup
+#define bc_floor_locked_teardown	bc_floor_teardown
 
 #define bc_bufpool_nomag_get		bc_bufpool_get
 #define bc_bufpool_nomag_put		bc_bufpool_put
@@ -591,6 +664,8 @@ static void bc_##_c##_put_fn(struct bench_pool *p, void *obj)		\
 
 BENCH_LOOPS(empty)
 BENCH_LOOPS(floor)
+BENCH_LOOPS(floor_irq)
+BENCH_LOOPS(floor_locked)
 BENCH_LOOPS(bufpool)
 BENCH_LOOPS(bufpool_nomag)
 BENCH_LOOPS(kmem_cache)
@@ -613,6 +688,8 @@ BENCH_LOOPS(objpool)
 static const struct bench_contender bench_contenders[] = {
 	BENCH_CONTENDER(empty, W_LOCAL),
 	BENCH_CONTENDER(floor, W_LOCAL),
+	BENCH_CONTENDER(floor_irq, W_LOCAL),
+	BENCH_CONTENDER(floor_locked, W_LOCAL),
 	BENCH_CONTENDER(bufpool, W_LOCAL | W(4) | W(6) | W(7)),
 	BENCH_CONTENDER(bufpool_nomag, W_LOCAL | W(4) | W(6) | W(7)),
 	BENCH_CONTENDER(kmem_cache, W_LOCAL | W(4) | W(6)),
