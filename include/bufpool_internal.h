@@ -239,6 +239,7 @@ enum bufpool_test_point {
 	BUFPOOL_TP_SLOW_EXIT,	/* bufpool_get_slow() let go of the pool */
 	BUFPOOL_TP_GROW,	/* a growth slot is reserved, the lock dropped */
 	BUFPOOL_TP_SHUTDOWN,	/* bufpool_shutdown() is done: the pool may go */
+	BUFPOOL_TP_MAG_PUSH,	/* a put read bypass clear, magazine locked */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -334,6 +335,7 @@ static __always_inline bool bufpool_cpu_push(struct bufpool *pool,
 		bufpool_cpu_unlock(c, flags);
 		return false;
 	}
+	bufpool_test_point(BUFPOOL_TP_MAG_PUSH);
 	if (unlikely(c->count == 2 * pool->batch))
 		bufpool_cpu_flush_locked(pool, c, pool->batch);
 	else

@@ -1436,6 +1436,103 @@ static void bp_exact(struct kunit *test)
 }
 
 /*
+ * Catches a drain that looks at a magazine's count before taking its
+ * lock. A put on CPU 1 has read bypass clear and holds its magazine's
+ * lock, its buffer not in yet, when CPU 0 is told the pool is empty and
+ * drains. A drain that took CPU 1's magazine for empty would mark the
+ * magazines empty while bypass holds (tight mode), and the buffer, once
+ * in, would be out of every caller's reach: CPU 0 told "empty" with a
+ * buffer idle, until the pool came out of tight mode.
+ */
+struct bp_push_hold {
+	struct bufpool *pool;
+	struct task_struct *putter;	/* the put to hold; NULL once held */
+	bool in_section;
+};
+
+static struct bp_push_hold *bp_push_hold;
+
+/* Runs with interrupts off and a raw lock held: spins, never sleeps. */
+static void bp_push_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_push_hold *h = bp_push_hold;
+	u64 drains, end;
+
+	if (tp != BUFPOOL_TP_MAG_PUSH || current != READ_ONCE(h->putter))
+		return;
+	WRITE_ONCE(h->putter, NULL);
+	drains = READ_ONCE(h->pool->drains);
+	WRITE_ONCE(h->in_section, true);
+	/* Until a drain has ended, which it cannot while this lock is held. */
+	end = ktime_get_ns() + 300 * NSEC_PER_MSEC;
+	while (READ_ONCE(h->pool->drains) == drains && ktime_get_ns() < end)
+		cpu_relax();
+}
+
+static int bp_held_put(struct bp_worker *w)
+{
+	struct bp_push_hold *h = w->priv;
+
+	WRITE_ONCE(h->putter, current);
+	bufpool_put(w->bufs[0]);
+	return 0;
+}
+
+/*
+ * Started before the put, since a thread cannot be made while CPU 1 is
+ * held with interrupts off: kthreadd may be waiting to run there.
+ */
+static int bp_take_when_held(struct bp_worker *w)
+{
+	struct bp_push_hold *h = w->priv;
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS && !READ_ONCE(h->in_section); i++)
+		usleep_range(1000, 2000);
+	if (!READ_ONCE(h->in_section))
+		return -ETIMEDOUT;
+	w->bufs[0] = bufpool_alloc(w->pool, GFP_ATOMIC);
+	return 0;
+}
+
+static void bp_drain_vs_push(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-drain-push", 64, 64, 64, 0);
+	struct bufpool_buf **bufs = kunit_kcalloc(test, 64, sizeof(*bufs), GFP_KERNEL);
+	struct bp_push_hold h = { .pool = pool };
+	struct bp_worker putter = { .pool = pool, .fn = bp_held_put, .priv = &h,
+				    .id = 1 };
+	struct bp_worker taker = { .pool = pool, .fn = bp_take_when_held,
+				   .priv = &h, .id = 2 };
+	struct bufpool_buf *extra[2];
+	int n = 0;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	KUNIT_ASSERT_GT(test, pool->batch, 0);
+	/* Every buffer out: none idle anywhere. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
+	bp_push_hold = &h;
+	bp_hook_on(test, bp_push_hold_hook);
+	putter.bufs[0] = bufs[63];
+	bp_start(test, &taker, 0);
+	bp_start(test, &putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(&taker));
+	KUNIT_ASSERT_EQ(test, taker.ret, 0);
+	/* The put is over: the one buffer not held is within reach. */
+	while (n < 2 && (extra[n] = bufpool_alloc(pool, GFP_ATOMIC)))
+		n++;
+	KUNIT_EXPECT_EQ_MSG(test, !!taker.bufs[0] + n, 1,
+			    "the buffer put on CPU 1 during a drain was out of reach");
+	bufpool_put(taker.bufs[0]);
+	bufpool_put_bulk(n, extra);
+	bufpool_put_bulk(63, bufs);
+	bufpool_destroy(pool);
+}
+
+/*
  * A client that frees its pool when the last of its buffers comes home,
  * as objpool's users do: every buffer it has out holds a reference, and
  * whoever drops the last one (a task on either CPU, or a hard IRQ) takes
@@ -1769,6 +1866,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_exhaustion_drains_magazines),
 	KUNIT_CASE(bp_remote_put_wakes),
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
+	KUNIT_CASE(bp_drain_vs_push),
 	KUNIT_CASE(bp_refcounted_teardown),
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_shrinker),
