@@ -702,6 +702,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	/* Asked before the pool lock, which makes no caller preemptible. */
 	bool may_grow = bufpool_may_grow();
 	bool queued = false, grow_failed = false;
+	unsigned int drained = 0;
 	unsigned long flags;
 	u64 start = 0;
 	int err;
@@ -725,14 +726,22 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 		/* Waiters have bypass set already: it is theirs to clear. */
 		if (!queued && !pool->nr_waiters)
 			bufpool_set_tight_locked(pool);
-		if (bufpool_drain_locked(pool, &flags))
+		/*
+		 * Twice at most between sleeps: a drain that did not leave
+		 * the magazines known empty saw bypass change, buffers on
+		 * the move, and a caller in hard IRQ must not chase them.
+		 */
+		if (drained < 2 && bufpool_drain_locked(pool, &flags)) {
+			drained++;
 			continue;
+		}
 		if (!can_sleep)
 			break;
 		err = bufpool_sleep_locked(pool, state, &timeout, &grow_failed,
 					   &flags);
 		if (err)
 			break;
+		drained = 0;
 	}
 
 	if (queued) {
