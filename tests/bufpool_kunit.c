@@ -1456,17 +1456,25 @@ static struct bp_push_hold *bp_push_hold;
 static void bp_push_hold_hook(enum bufpool_test_point tp)
 {
 	struct bp_push_hold *h = bp_push_hold;
-	u64 drains, end;
+	unsigned int us;
+	u64 drains;
 
 	if (tp != BUFPOOL_TP_MAG_PUSH || current != READ_ONCE(h->putter))
 		return;
 	WRITE_ONCE(h->putter, NULL);
 	drains = READ_ONCE(h->pool->drains);
 	WRITE_ONCE(h->in_section, true);
-	/* Until a drain has ended, which it cannot while this lock is held. */
-	end = ktime_get_ns() + 300 * NSEC_PER_MSEC;
-	while (READ_ONCE(h->pool->drains) == drains && ktime_get_ns() < end)
-		cpu_relax();
+	/*
+	 * Until a drain has ended, which it cannot while this lock is held,
+	 * or about 300 ms. Counted in udelay()s, which read the TSC: with
+	 * both CPUs' interrupts off, a guest whose clocksource fell back to
+	 * jiffies would see no time pass at all.
+	 */
+	for (us = 0; us < 300 * USEC_PER_MSEC; us++) {
+		if (READ_ONCE(h->pool->drains) != drains)
+			break;
+		udelay(1);
+	}
 }
 
 static int bp_held_put(struct bp_worker *w)
