@@ -490,7 +490,13 @@ void bufpool_note_out_locked(struct bufpool *pool)
 				   pool->backed - pool->nr_free);
 }
 
-/* Let interrupts in every BUFPOOL_LOCKED_MAX buffers moved under the lock. */
+/*
+ * Every BUFPOOL_LOCKED_MAX buffers moved, let go of the pool lock for a
+ * moment: other CPUs get it, and interrupts get in where the caller had
+ * them on. The caller's own state (what it holds in its waiter) stays
+ * valid across: only the head of the queue takes, and buffers in hand are
+ * counted as in use.
+ */
 static void bufpool_relax_locked(struct bufpool *pool, unsigned int moved,
 				 unsigned long *flags)
 {

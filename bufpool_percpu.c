@@ -114,6 +114,7 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	unsigned long flags;
 	unsigned int n = 0;
 
+	/* A stale look only costs a trip; bypass counts under the pool lock. */
 	if (!pool->batch || READ_ONCE(pool->bypass))
 		return false;
 	c = bufpool_cpu_lock(&flags, pool);

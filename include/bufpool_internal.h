@@ -320,7 +320,9 @@ static __always_inline struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool)
  *
  * Returns true if @buf, marked free, went into this CPU's magazine, false
  * if the caller must give it to the depot (bypassed or disabled). A full
- * magazine gives its oldest half to the depot first.
+ * magazine gives its oldest half to the depot first. As in
+ * bufpool_cpu_pop(), the look at bypass before the lock only saves the
+ * lock; the one under it is what a drain is ordered against.
  */
 static __always_inline bool bufpool_cpu_push(struct bufpool *pool,
 					     struct bufpool_buf *buf)
