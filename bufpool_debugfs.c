@@ -54,6 +54,8 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "max_bufs: %u\n", pool->max_bufs);
 	seq_printf(m, "min_bufs: %u\n", pool->min_bufs);
 	seq_printf(m, "align: %u\n", pool->align);
+	seq_printf(m, "buf_cost: %zu\n", pool->buf_cost);
+	seq_printf(m, "header: %s\n", pool->buf_offset ? "inline" : "apart");
 	seq_printf(m, "magazine_batch: %u\n", pool->batch);
 	seq_printf(m, "allocs: %llu\n", st.allocs);
 	seq_printf(m, "frees: %llu\n", st.frees);

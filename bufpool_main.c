@@ -167,31 +167,140 @@ static gfp_t bufpool_grow_gfp(gfp_t gfp)
 	       __GFP_NOWARN;
 }
 
+/* Headers of buffers whose data is a slab object of its own. */
+static struct kmem_cache *bufpool_hdr_cache;
+
+/*
+ * Bytes of slab a @size-byte object costs, packed as SLUB packs it: in the
+ * smallest slab, up to PAGE_ALLOC_COSTLY_ORDER, that wastes at most a
+ * sixteenth, else in the least wasteful one.
+ */
+static size_t bufpool_slab_cost(size_t size)
+{
+	size_t best = SIZE_MAX, slab, cost;
+	unsigned int order, n;
+
+	for (order = 0; order <= PAGE_ALLOC_COSTLY_ORDER; order++) {
+		slab = PAGE_SIZE << order;
+		n = slab / size;
+		if (!n)
+			continue;
+		cost = DIV_ROUND_UP(slab, n);
+		if ((slab - n * size) * 16 <= slab)
+			return cost;
+		best = min(best, cost);
+	}
+	return best;
+}
+
+/*
+ * Keep the header inside the data's slab object unless that packs worse
+ * than data and header apart: a 4 KiB buffer with its 32 bytes inline
+ * packs seven to an order-3 slab (12% lost), apart eight (none).
+ */
+static void bufpool_layout(struct bufpool *pool)
+{
+	size_t data = ALIGN(pool->buf_size, pool->align);
+	size_t offset = ALIGN(pool->buf_size, __alignof__(struct bufpool_buf));
+	size_t inline_cost, apart_cost;
+
+	inline_cost = bufpool_slab_cost(ALIGN(offset + sizeof(struct bufpool_buf),
+					      pool->align));
+	apart_cost = bufpool_slab_cost(data) + sizeof(struct bufpool_buf);
+	if (inline_cost <= apart_cost) {
+		pool->buf_offset = offset;
+		pool->buf_cost = inline_cost;
+	} else {
+		pool->buf_offset = 0;
+		pool->buf_cost = apart_cost;
+		/* Data objects are at least buf_size apart: keys are unique. */
+		pool->key_shift = ilog2(pool->buf_size);
+	}
+}
+
+/* Make a header found from its data. See bufpool_data_to_buf(). */
+static int bufpool_index_buf(struct bufpool *pool, struct bufpool_buf *buf,
+			     gfp_t gfp)
+{
+	unsigned long key = (unsigned long)buf->data >> pool->key_shift;
+	unsigned long flags;
+	void *old;
+
+	if (gfpflags_allow_blocking(gfp))
+		return xa_err(xa_store_irq(&pool->bufs, key, buf, gfp));
+	/* The caller may have interrupts off: no xa_store_irq() then. */
+	xa_lock_irqsave(&pool->bufs, flags);
+	old = __xa_store(&pool->bufs, key, buf, gfp);
+	xa_unlock_irqrestore(&pool->bufs, flags);
+	return xa_err(old);
+}
+
+static void bufpool_unindex_buf(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	unsigned long key = (unsigned long)buf->data >> pool->key_shift;
+	unsigned long flags;
+
+	xa_lock_irqsave(&pool->bufs, flags);
+	__xa_erase(&pool->bufs, key);
+	xa_unlock_irqrestore(&pool->bufs, flags);
+}
+
+/* A header for @data, in it or apart from it, or NULL. */
+static struct bufpool_buf *bufpool_new_header(struct bufpool *pool,
+					      void *data, gfp_t gfp)
+{
+	struct bufpool_buf *buf;
+
+	if (pool->buf_offset)
+		return data + pool->buf_offset;
+	buf = bufpool_fault() ? NULL : kmem_cache_alloc(bufpool_hdr_cache, gfp);
+	if (!buf)
+		return NULL;
+	buf->data = data;
+	if (bufpool_fault() || bufpool_index_buf(pool, buf, gfp)) {
+		kmem_cache_free(bufpool_hdr_cache, buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static struct bufpool_buf *bufpool_new_buf(struct bufpool *pool, gfp_t gfp)
 {
 	struct bufpool_buf *buf;
-	void *obj;
+	void *data;
 
+	gfp = bufpool_grow_gfp(gfp);
 	if (bufpool_fault())
 		return NULL;
-	obj = kmem_cache_alloc(pool->cache, bufpool_grow_gfp(gfp));
-	if (!obj)
+	data = kmem_cache_alloc(pool->cache, gfp);
+	if (!data)
 		return NULL;
-	buf = obj + pool->buf_offset;
+	buf = bufpool_new_header(pool, data, gfp);
+	if (!buf) {
+		kmem_cache_free(pool->cache, data);
+		return NULL;
+	}
 	refcount_set(&buf->ref, 0);
 	buf->magic = BUFPOOL_BUF_FREE;
 	buf->pool = pool;
 	buf->next = NULL;
+	buf->data = data;
 	if (pool->flags & BUFPOOL_F_POISON)
-		memset(obj, BUFPOOL_POISON, pool->buf_size);
+		memset(data, BUFPOOL_POISON, pool->buf_size);
 	return buf;
 }
 
 /* Give one buffer, not in the depot any more, back to the slab cache. */
 void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 {
+	void *data = buf->data;
+
 	buf->magic = 0;
-	kmem_cache_free(pool->cache, bufpool_buf_to_data(buf));
+	if (!pool->buf_offset) {
+		bufpool_unindex_buf(pool, buf);
+		kmem_cache_free(bufpool_hdr_cache, buf);
+	}
+	kmem_cache_free(pool->cache, data);
 }
 
 /* Give every idle buffer in the depot back to the slab cache. */
@@ -221,8 +330,11 @@ static int bufpool_fill_reserve(struct bufpool *pool)
 
 static int bufpool_create_cache(struct bufpool *pool)
 {
-	size_t size = pool->buf_offset + sizeof(struct bufpool_buf);
+	size_t size = pool->buf_size;
 	char *slab_name;
+
+	if (pool->buf_offset)
+		size = pool->buf_offset + sizeof(struct bufpool_buf);
 
 	if (bufpool_fault())
 		return -ENOMEM;
@@ -245,6 +357,7 @@ static int bufpool_create_cache(struct bufpool *pool)
 static void bufpool_free_pool(struct bufpool *pool)
 {
 	bufpool_free_depot(pool);
+	xa_destroy(&pool->bufs);
 	kmem_cache_destroy(pool->cache);
 	bufpool_cpu_destroy(pool);
 	kfree(pool->name);
@@ -288,11 +401,12 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 	pool->magic = BUFPOOL_POOL_MAGIC;
 	pool->flags = params->flags;
 	pool->buf_size = params->buf_size;
-	pool->buf_offset = ALIGN(params->buf_size, __alignof__(struct bufpool_buf));
 	pool->max_bufs = params->max_bufs;
 	pool->min_bufs = params->min_bufs;
 	pool->align = max_t(unsigned int, params->align,
 			    __alignof__(struct bufpool_buf));
+	bufpool_layout(pool);
+	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->waiters);
 	init_completion(&pool->drained);
@@ -452,6 +566,38 @@ static void bufpool_check_drained(struct bufpool *pool)
 		complete(&pool->drained);
 }
 
+/* The notify request @w is part of, or NULL for a sleeper. */
+static struct bufpool_notify *bufpool_waiter_notify(struct bufpool_waiter *w)
+{
+	return w->task ? NULL : container_of(w, struct bufpool_notify, w);
+}
+
+static void bufpool_account_wait_locked(struct bufpool *pool,
+					struct bufpool_waiter *w)
+{
+	u64 ns = ktime_get_ns() - w->start;
+
+	pool->wait_ns_total += ns;
+	pool->wait_ns_max = max(pool->wait_ns_max, ns);
+}
+
+/*
+ * A queued notify request is done (@err 0: it holds all it wants) or
+ * failed (it holds nothing): its callback runs from an irq_work, never
+ * under the pool lock. The request is its owner's again from the moment
+ * its state leaves FIRING, in bufpool_notify_run().
+ */
+static void bufpool_notify_fire_locked(struct bufpool *pool,
+				       struct bufpool_waiter *w, int err)
+{
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+
+	bufpool_account_wait_locked(pool, w);
+	nb->err = err;
+	atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+	irq_work_queue(&nb->work);
+}
+
 /*
  * bufpool_release_locked - a buffer comes home
  *
@@ -469,7 +615,10 @@ void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 		w->bufs[w->got++] = buf;
 		if (w->got == w->want) {
 			bufpool_dequeue(pool, w);
-			wake_up_process(w->task);
+			if (w->task)
+				wake_up_process(w->task);
+			else
+				bufpool_notify_fire_locked(pool, w, 0);
 		}
 		return;
 	}
@@ -539,7 +688,12 @@ static void bufpool_give_back_locked(struct bufpool *pool,
 static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w,
 			    unsigned long *flags)
 {
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+
 	list_add_tail(&w->node, &pool->waiters);
+	w->start = ktime_get_ns();
+	if (nb)
+		atomic_set(&nb->state, BUFPOOL_NOTIFY_QUEUED);
 	pool->nr_waiters++;
 	bufpool_update_bypass_locked(pool);
 	pool->waits++;
@@ -692,41 +846,41 @@ static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
 
 /*
  * The slow path, for one buffer or a bulk request: take from the depot or
- * grow the pool; queue if the caller may sleep; empty the magazines; and
- * at last sleep, or fail. Returns 0 with @n buffers in @bufs (not yet
- * readied), or an error with none, counted in the pool's fails.
+ * grow the pool; queue if the caller may sleep or asked to be notified;
+ * empty the magazines; and at last sleep, or fail. Returns 0 with all
+ * @w wants in @w->bufs (not yet readied); -EINPROGRESS for a notify
+ * request left in the queue, or already handed to its callback; or an
+ * error with no buffer held, counted in the pool's fails.
  *
  * Once it has let go of the pool lock for the last time, a destroy that
  * waits for this caller may free the pool: nothing of it is touched then.
  */
 static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
-				     unsigned int n, struct bufpool_buf **bufs,
+				     struct bufpool_waiter *w,
 				     unsigned int state, long timeout)
 {
-	struct bufpool_waiter w = { .task = current, .bufs = bufs, .want = n };
-	bool can_sleep = gfpflags_allow_blocking(gfp);
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	bool can_sleep = !nb && gfpflags_allow_blocking(gfp);
 	/* Asked before the pool lock, which makes no caller preemptible. */
 	bool may_grow = bufpool_may_grow();
 	bool queued = false, grow_failed = false;
 	unsigned int drained = 0;
 	unsigned long flags;
-	u64 start = 0;
 	int err;
 
 	if (can_sleep)
 		might_sleep();
-	INIT_LIST_HEAD(&w.node);
+	INIT_LIST_HEAD(&w->node);
 	bufpool_lock(pool, flags);
 	pool->active++;
 	for (;;) {
-		err = bufpool_take_locked(pool, &w, gfp, queued, may_grow,
+		err = bufpool_take_locked(pool, w, gfp, queued, may_grow,
 					  &grow_failed, &flags);
 		if (err != -EAGAIN)
 			break;
-		if (can_sleep && !queued) {
-			bufpool_enqueue(pool, &w, &flags);
+		if ((can_sleep || nb) && !queued) {
+			bufpool_enqueue(pool, w, &flags);
 			queued = true;
-			start = ktime_get_ns();
 			continue;
 		}
 		/* Waiters have bypass set already: it is theirs to clear. */
@@ -750,17 +904,19 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 		drained = 0;
 	}
 
-	if (queued) {
-		u64 ns = ktime_get_ns() - start;
-
-		if (!list_empty(&w.node))
-			bufpool_dequeue(pool, &w);
-		pool->wait_ns_total += ns;
-		pool->wait_ns_max = max(pool->wait_ns_max, ns);
+	if (nb && queued && (err || list_empty(&w->node))) {
+		/* Queued for later, or already served: the callback's now. */
+		err = -EINPROGRESS;
+	} else if (queued) {
+		if (!list_empty(&w->node))
+			bufpool_dequeue(pool, w);
+		bufpool_account_wait_locked(pool, w);
+		if (nb)
+			atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
 	}
-	if (err) {
+	if (err && err != -EINPROGRESS) {
 		/* All or nothing: what we hold goes to the next in line. */
-		bufpool_give_back_locked(pool, bufs, &w.got, &flags);
+		bufpool_give_back_locked(pool, w->bufs, &w->got, &flags);
 		this_cpu_inc(pool->cpu->fails);
 	}
 	pool->active--;
@@ -820,7 +976,11 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 		slow = !bufpool_cpu_pop_bulk(pool, n, bufs);
 	}
 	if (unlikely(slow) && (n > 1 || !bufpool_cpu_refill(pool, bufs))) {
-		err = bufpool_get_slow(pool, gfp, n, bufs, state, timeout);
+		struct bufpool_waiter w = {
+			.task = current, .bufs = bufs, .want = n,
+		};
+
+		err = bufpool_get_slow(pool, gfp, &w, state, timeout);
 		if (err)
 			return err;
 	}
@@ -946,6 +1106,167 @@ int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_bulk_wait);
 
+/* Notify requests */
+
+static void bufpool_notify_run(struct irq_work *work)
+{
+	struct bufpool_notify *nb = container_of(work, struct bufpool_notify,
+						 work);
+	void (*func)(struct bufpool_notify *nb, int err) = nb->func;
+	int err = nb->err;
+	unsigned int i;
+
+	for (i = 0; !err && i < nb->w.want; i++)
+		bufpool_buf_ready(nb->pool, nb->w.bufs[i], 0);
+	if (!err)
+		this_cpu_add(nb->pool->cpu->allocs, nb->w.want);
+	/* From here @nb is its owner's: it may queue it again at once. */
+	atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	func(nb, err);
+}
+
+/**
+ * bufpool_notify_init - set up a notify request
+ * @nb: the request, owned by the caller
+ * @func: its callback; see &struct bufpool_notify
+ *
+ * Once, before @nb is first used, or again when it is idle.
+ *
+ * Context: Any context.
+ */
+void bufpool_notify_init(struct bufpool_notify *nb,
+			 void (*func)(struct bufpool_notify *nb, int err))
+{
+	memset(nb, 0, sizeof(*nb));
+	nb->func = func;
+	INIT_LIST_HEAD(&nb->w.node);
+	init_irq_work(&nb->work, bufpool_notify_run);
+	atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+}
+EXPORT_SYMBOL_GPL(bufpool_notify_init);
+
+/**
+ * bufpool_alloc_notify - take @n buffers now, or be handed them later
+ * @pool: the pool
+ * @n: how many, 1 .. the pool's max_bufs
+ * @bufs: array of at least @n entries; filled now (return 0) or before the
+ *	callback runs with 0. Must stay valid while the request is queued.
+ * @nb: an idle request, set up with bufpool_notify_init()
+ *
+ * For callers that cannot sleep but would rather not poll, such as a
+ * receive path that has just dropped a packet: if the buffers are not
+ * free now, the request queues with the sleepers, in arrival order, and
+ * the buffers returned to it are its own, as a sleeper's would be. Its
+ * callback then runs once: with 0 when it holds all @n, each with one
+ * reference, or with -ESHUTDOWN, holding none, if the pool is destroyed
+ * first. It may run before this call returns.
+ *
+ * Context: Any context but NMI.
+ * Return: 0 with @n buffers in @bufs (the callback will not run);
+ * -EINPROGRESS if the request was queued; -ESHUTDOWN if the pool is being
+ * destroyed; -EBUSY if @nb is still queued or its callback pending;
+ * -EINVAL for an invalid @pool, @n, @bufs or @nb.
+ */
+int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
+			 struct bufpool_buf **bufs, struct bufpool_notify *nb)
+{
+	unsigned int i;
+	int err;
+
+	if (!bufpool_check_pool(pool, __func__))
+		return -EINVAL;
+	err = bufpool_check_bulk(pool, n, bufs);
+	if (err)
+		return err;
+	if (!nb || !nb->func) {
+		pr_err_ratelimited("pool '%s': notify request without a callback\n",
+				   pool->name);
+		return -EINVAL;
+	}
+	if (atomic_read_acquire(&nb->state) != BUFPOOL_NOTIFY_IDLE)
+		return -EBUSY;
+	if (bufpool_cpu_pop_bulk(pool, n, bufs))
+		goto ready;
+	nb->pool = pool;
+	nb->w.task = NULL;
+	nb->w.bufs = bufs;
+	nb->w.want = n;
+	nb->w.got = 0;
+	err = bufpool_get_slow(pool, GFP_ATOMIC, &nb->w, TASK_RUNNING, 0);
+	if (err)
+		return err;
+ready:
+	for (i = 0; i < n; i++)
+		bufpool_buf_ready(pool, bufs[i], 0);
+	this_cpu_add(pool->cpu->allocs, n);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc_notify);
+
+/* Dequeue @nb if it is queued. See bufpool_notify_cancel(). */
+static bool bufpool_notify_dequeue(struct bufpool_notify *nb)
+{
+	struct bufpool *pool;
+	unsigned long flags;
+	bool dequeued = false;
+
+	/*
+	 * Queued, its pool cannot have been destroyed (that fires every
+	 * request first) nor freed before an RCU grace period after that
+	 * (bufpool_shutdown()): the lock is safe to take.
+	 */
+	rcu_read_lock();
+	if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
+		pool = nb->pool;
+		bufpool_lock(pool, flags);
+		if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
+			bufpool_dequeue(pool, &nb->w);
+			bufpool_give_back_locked(pool, nb->w.bufs, &nb->w.got,
+						 &flags);
+			atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+			dequeued = true;
+		}
+		bufpool_unlock(pool, flags);
+	}
+	rcu_read_unlock();
+	return dequeued;
+}
+
+/**
+ * bufpool_notify_cancel - take a notify request out of the queue
+ * @nb: the request
+ *
+ * If @nb is queued, dequeues it and gives back what it held so far to the
+ * next in line; its callback will not run. Otherwise waits until a
+ * callback that is due has returned. Either way @nb is idle when this
+ * returns, and its owner may free it.
+ *
+ * Context: Process context; may sleep.
+ * Return: true if the request was dequeued, false if its callback ran (or
+ * it was never queued).
+ */
+bool bufpool_notify_cancel(struct bufpool_notify *nb)
+{
+	might_sleep();
+	for (;;) {
+		if (bufpool_notify_dequeue(nb))
+			return true;
+		switch (atomic_read_acquire(&nb->state)) {
+		case BUFPOOL_NOTIFY_IDLE:
+			/* Its callback may still be running: wait it out. */
+			irq_work_sync(&nb->work);
+			if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_IDLE)
+				return false;
+			break;	/* it queued @nb again */
+		case BUFPOOL_NOTIFY_FIRING:
+			/* Due, but maybe not yet an irq_work (shutdown). */
+			schedule_timeout_uninterruptible(1);
+			break;
+		}
+	}
+}
+EXPORT_SYMBOL_GPL(bufpool_notify_cancel);
+
 /* References */
 
 static bool bufpool_check_buf(const struct bufpool_buf *buf, const char *fn)
@@ -973,6 +1294,43 @@ void *bufpool_buf_data(const struct bufpool_buf *buf)
 	return bufpool_buf_to_data(buf);
 }
 EXPORT_SYMBOL_GPL(bufpool_buf_data);
+
+/**
+ * bufpool_data_to_buf - the buffer whose data @data is
+ * @pool: the pool the buffer came from
+ * @data: bufpool_buf_data() of a buffer of @pool that the caller holds
+ *
+ * For callers that keep only the data pointer, as the network stack keeps
+ * skb->head. Checked against @pool: a pointer that is not the start of a
+ * live buffer of @pool gets a message naming the pool and NULL. As with
+ * bufpool_put(), where the header sits inside the data's slab object the
+ * check reads it, so @data must at least point into memory the caller
+ * owns.
+ *
+ * Context: Any context but NMI.
+ * Return: the buffer, with no reference taken, or NULL.
+ */
+struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data)
+{
+	struct bufpool_buf *buf;
+
+	if (!bufpool_check_pool(pool, __func__))
+		return NULL;
+	if (!data || !IS_ALIGNED((unsigned long)data, pool->align))
+		buf = NULL;
+	else if (pool->buf_offset)
+		buf = (struct bufpool_buf *)(data + pool->buf_offset);
+	else
+		buf = xa_load(&pool->bufs, (unsigned long)data >> pool->key_shift);
+	if (unlikely(!buf || buf->data != data || buf->pool != pool ||
+		     buf->magic != BUFPOOL_BUF_LIVE)) {
+		pr_err_ratelimited("pool '%s': %s: %p is not the data of a buffer in use\n",
+				   pool->name, __func__, data);
+		return NULL;
+	}
+	return buf;
+}
+EXPORT_SYMBOL_GPL(bufpool_data_to_buf);
 
 /**
  * bufpool_buf_pool - the pool a buffer belongs to
@@ -1132,6 +1490,7 @@ EXPORT_SYMBOL_GPL(bufpool_name);
 static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 {
 	struct bufpool_waiter *w, *tmp;
+	LIST_HEAD(notified);
 	bool drained = true;
 	unsigned int in_use;
 	unsigned long flags;
@@ -1142,10 +1501,26 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	bufpool_lock(pool, flags);
 	pool->dying = true;
 	bufpool_update_bypass_locked(pool);
+	/*
+	 * Sleepers give back what they hold themselves, once awake; notify
+	 * requests are given back for, with every waiter off the queue so
+	 * that their buffers go to the depot, and then fail.
+	 */
 	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
 		list_del_init(&w->node);
 		pool->nr_waiters--;
-		wake_up_process(w->task);
+		if (w->task) {
+			wake_up_process(w->task);
+		} else {
+			list_add_tail(&w->node, &notified);
+			atomic_set(&bufpool_waiter_notify(w)->state,
+				   BUFPOOL_NOTIFY_FIRING);
+		}
+	}
+	list_for_each_entry_safe(w, tmp, &notified, node) {
+		list_del_init(&w->node);
+		bufpool_give_back_locked(pool, w->bufs, &w->got, &flags);
+		bufpool_notify_fire_locked(pool, w, -ESHUTDOWN);
 	}
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
@@ -1213,9 +1588,14 @@ static int __init bufpool_init(void)
 {
 	int err;
 
+	bufpool_hdr_cache = KMEM_CACHE(bufpool_buf, 0);
+	if (!bufpool_hdr_cache)
+		return -ENOMEM;
 	err = bufpool_percpu_init();
-	if (err)
+	if (err) {
+		kmem_cache_destroy(bufpool_hdr_cache);
 		return err;
+	}
 	bufpool_debugfs_init();
 #ifdef CONFIG_FAULT_INJECTION
 	bufpool_debugfs_fault(&bufpool_fault_attr);
@@ -1231,17 +1611,23 @@ static int __init bufpool_init(void)
 static void __exit bufpool_exit(void)
 {
 	struct bufpool *pool, *tmp;
+	bool leaked = false;
 
 	list_for_each_entry_safe(pool, tmp, &bufpool_list, node) {
 		pr_err("pool '%s' was never destroyed\n", pool->name);
 		list_del(&pool->node);
-		if (bufpool_shutdown(pool, false))
+		if (bufpool_shutdown(pool, false)) {
 			bufpool_free_pool(pool);
-		else
+		} else {
 			bufpool_cpu_destroy(pool);
+			leaked = true;
+		}
 	}
 	bufpool_debugfs_exit();
 	bufpool_percpu_exit();
+	/* The headers of a leaked pool's buffers still in use live there. */
+	if (!leaked)
+		kmem_cache_destroy(bufpool_hdr_cache);
 }
 
 module_init(bufpool_init);

@@ -13,8 +13,13 @@
  *  3. The slab cache: buffers are created in it up to max_bufs and given
  *     back by the shrinker (bufpool_shrinker.c) above min_bufs.
  *
- * Every buffer is one slab object: its data first, so that the cache's
- * alignment is the data's alignment, then a struct bufpool_buf trailer.
+ * A buffer is its data and a struct bufpool_buf header. Where the header
+ * fits beside the data without costing the slab a worse packing, both are
+ * one slab object, the data first so that the cache's alignment is the
+ * data's; where it would (a 4 KiB buffer and its header no longer pack
+ * eight to an order-3 slab), the data has a cache of its own and the
+ * header comes from bufpool_hdr_cache, found from the data through the
+ * pool's @bufs XArray. bufpool_layout() in bufpool_main.c decides.
  *
  * Locks, outermost first:
  *
@@ -49,11 +54,20 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
 
 #define BUFPOOL_BUF_LIVE	0xb0f1a11cU	/* handed out */
 #define BUFPOOL_BUF_FREE	0xb0f1f7eeU	/* idle in the pool */
 #define BUFPOOL_POISON		0x6b
 #define BUFPOOL_POOL_MAGIC	0xb0f1900dU
+
+/* struct bufpool_notify.state: written under the pool lock but IDLE. */
+enum {
+	BUFPOOL_NOTIFY_IDLE,	/* not queued, callback not due */
+	BUFPOOL_NOTIFY_QUEUED,	/* on pool->waiters */
+	BUFPOOL_NOTIFY_FIRING,	/* dequeued, callback queued or running */
+};
+
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
 				 BUFPOOL_F_NO_MAGAZINES)
 
@@ -65,7 +79,7 @@
 #define BUFPOOL_LOCKED_MAX	32
 
 /*
- * struct bufpool_buf - the trailer of every buffer
+ * struct bufpool_buf - the header of every buffer
  * @ref: references; 1 after allocation, 0 while idle in the pool. Written
  *	with a plain store when the buffer changes hands (nobody else can
  *	hold it then), so the single-holder alloc/put pair does no atomic.
@@ -73,12 +87,14 @@
  *	buffers and of pointers that are no buffer at all.
  * @pool: the owner.
  * @next: link in the depot, or in a local list; meaningless when live.
+ * @data: the buffer's data, fixed for the buffer's life.
  */
 struct bufpool_buf {
 	refcount_t ref;
 	u32 magic;
 	struct bufpool *pool;
 	struct bufpool_buf *next;
+	void *data;
 };
 
 /*
@@ -104,24 +120,6 @@ struct bufpool_cpu {
 };
 
 /*
- * struct bufpool_waiter - a sleeping caller, on pool->waiters
- * @node: in pool->waiters, in arrival order; empty once dequeued.
- * @task: the sleeper.
- * @bufs: where handed-over buffers go.
- * @want: how many the caller asked for.
- * @got: how many it holds; a bulk waiter keeps what it is handed until
- *	it has all of them, so it cannot be starved by single requests.
- * All fields but @task are under pool->lock.
- */
-struct bufpool_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	struct bufpool_buf **bufs;
-	unsigned int want;
-	unsigned int got;
-};
-
-/*
  * struct bufpool - a pool
  *
  * The first cache line is read-mostly: the fast path reads its first 24
@@ -143,12 +141,20 @@ struct bufpool {
 	struct bufpool_cpu __percpu *cpu;	/* magazines and counters */
 	/* Fixed at creation. */
 	size_t buf_size;
-	size_t buf_offset;		/* of the trailer in the object */
+	size_t buf_offset;		/* of the header in the object, or 0 */
+	size_t buf_cost;		/* bytes of slab per buffer */
 	unsigned int max_bufs;
 	unsigned int min_bufs;
 	unsigned int align;
 	unsigned int tight_exit;	/* depot size that ends tight mode */
-	struct kmem_cache *cache;
+	struct kmem_cache *cache;	/* data, and the header if inline */
+	/*
+	 * With headers apart (!@buf_offset): data >> @key_shift to header,
+	 * for bufpool_data_to_buf(). The XArray's own lock, taken with
+	 * interrupts off, serialises its changes; lookups take none.
+	 */
+	struct xarray bufs;
+	unsigned int key_shift;
 	const char *name;
 
 	/* The pool lock protects everything below, up to @node. */
@@ -203,7 +209,7 @@ void bufpool_update_tight_locked(struct bufpool *pool);
 
 static inline void *bufpool_buf_to_data(const struct bufpool_buf *buf)
 {
-	return (void *)buf - buf->pool->buf_offset;
+	return buf->data;
 }
 
 /* Take an idle buffer off the depot, or NULL. Caller holds the pool lock. */

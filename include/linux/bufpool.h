@@ -16,20 +16,24 @@
 #ifndef _LINUX_BUFPOOL_H
 #define _LINUX_BUFPOOL_H
 
-#include <linux/types.h>
+#include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/irq_work.h>
+#include <linux/list.h>
 #include <linux/sched.h>
+#include <linux/types.h>
 
 struct bufpool;
 struct bufpool_buf;
 
 /*
- * BUFPOOL_MAX_BUF_SIZE: the largest buffer. A buffer and its 32-byte header
- * are one slab object; 16 KiB lets SLUB pack at least two of them in a slab
- * of order 3 (PAGE_ALLOC_COSTLY_ORDER on 4 KiB pages), the largest order the
- * page allocator still works hard to provide, so growing a pool does not
- * depend on finding large contiguous memory. Bigger I/O is built from
- * several buffers (see bufpool_alloc_bulk()).
+ * BUFPOOL_MAX_BUF_SIZE: the largest buffer. Buffers come from slabs of
+ * order 3 at most (PAGE_ALLOC_COSTLY_ORDER on 4 KiB pages), the largest
+ * order the page allocator still works hard to provide, so growing a pool
+ * does not depend on finding large contiguous memory: at 16 KiB two fit
+ * in one. Bigger I/O is built from several buffers (see
+ * bufpool_alloc_bulk()). What each size costs in memory is in the pool's
+ * debugfs stats (buf_cost) and in Documentation/bufpool.rst.
  */
 #define BUFPOOL_MAX_BUF_SIZE	(16 * 1024)
 
@@ -127,6 +131,50 @@ struct bufpool_stats {
 	u64 grow_fails;
 };
 
+/**
+ * struct bufpool_waiter - a caller in line for buffers (bufpool's own)
+ * @node: in the pool's queue, in arrival order; empty once dequeued.
+ * @task: the sleeper, or NULL for a &struct bufpool_notify.
+ * @bufs: where handed-over buffers go.
+ * @want: how many the caller asked for.
+ * @got: how many it holds; a bulk waiter keeps what it is handed until
+ *	it has all of them, so it cannot be starved by single requests.
+ * @start: when it queued, in ktime_get_ns() time.
+ *
+ * Public only so that &struct bufpool_notify can embed one. All fields but
+ * @task are under the pool lock.
+ */
+struct bufpool_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct bufpool_buf **bufs;
+	unsigned int want;
+	unsigned int got;
+	u64 start;
+};
+
+/**
+ * struct bufpool_notify - a request to be handed buffers when they are free
+ * @func: called once the buffers are the caller's (@err 0, in the array
+ *	given to bufpool_alloc_notify()) or the request failed (@err
+ *	-ESHUTDOWN, no buffer held). From an irq_work: hard IRQ context, or
+ *	the irq_work thread on PREEMPT_RT. It may queue @nb again.
+ *
+ * Owned by the caller and set up once with bufpool_notify_init(); the
+ * fields after @func are bufpool's. While a request is queued, and until
+ * its callback has returned or bufpool_notify_cancel() has, it must stay
+ * where it is.
+ */
+struct bufpool_notify {
+	void (*func)(struct bufpool_notify *nb, int err);
+	/* private: */
+	struct bufpool_waiter w;
+	struct bufpool *pool;
+	struct irq_work work;
+	atomic_t state;
+	int err;
+};
+
 struct bufpool *bufpool_create(const struct bufpool_params *params);
 void bufpool_destroy(struct bufpool *pool);
 
@@ -139,7 +187,14 @@ int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			    struct bufpool_buf **bufs, unsigned int state,
 			    long timeout);
 
+void bufpool_notify_init(struct bufpool_notify *nb,
+			 void (*func)(struct bufpool_notify *nb, int err));
+int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
+			 struct bufpool_buf **bufs, struct bufpool_notify *nb);
+bool bufpool_notify_cancel(struct bufpool_notify *nb);
+
 void *bufpool_buf_data(const struct bufpool_buf *buf);
+struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data);
 struct bufpool *bufpool_buf_pool(const struct bufpool_buf *buf);
 size_t bufpool_buf_size(const struct bufpool_buf *buf);
 
