@@ -171,50 +171,94 @@ static gfp_t bufpool_grow_gfp(gfp_t gfp)
 static struct kmem_cache *bufpool_hdr_cache;
 
 /*
- * Bytes of slab a @size-byte object costs, packed as SLUB packs it: in the
- * smallest slab, up to PAGE_ALLOC_COSTLY_ORDER, that wastes at most a
- * sixteenth, else in the least wasteful one.
+ * The slab order SLUB picks for @size-byte objects with its default tuning
+ * (calculate_order() in mm/slub.c): slabs of at least 4 * (fls(CPUs) + 1)
+ * objects where order 3 allows, in the smallest order up to 3 that wastes
+ * at most a sixteenth, else an eighth, a quarter, a half. Under KASAN or
+ * slub_debug objects grow and this is a guess.
  */
-static size_t bufpool_slab_cost(size_t size)
+static unsigned int bufpool_slab_order(size_t size)
 {
-	size_t best = SIZE_MAX, slab, cost;
-	unsigned int order, n;
+	unsigned int max_order = PAGE_ALLOC_COSTLY_ORDER, min_order, order;
+	unsigned int min_objects = 4 * (fls(num_present_cpus()) + 1);
+	unsigned int fraction;
+	size_t slab;
 
-	for (order = 0; order <= PAGE_ALLOC_COSTLY_ORDER; order++) {
-		slab = PAGE_SIZE << order;
-		n = slab / size;
-		if (!n)
-			continue;
-		cost = DIV_ROUND_UP(slab, n);
-		if ((slab - n * size) * 16 <= slab)
-			return cost;
-		best = min(best, cost);
+	min_objects = min_t(size_t, min_objects,
+			    max_t(size_t, (PAGE_SIZE << max_order) / size, 1));
+	min_order = min_t(unsigned int, get_order(min_objects * size), max_order);
+	for (fraction = 16; fraction > 1; fraction /= 2) {
+		for (order = min_order; order <= max_order; order++) {
+			slab = PAGE_SIZE << order;
+			if (slab >= size && slab % size <= slab / fraction)
+				return order;
+		}
 	}
-	return best;
+	return max_order;
 }
 
 /*
- * Keep the header inside the data's slab object unless that packs worse
- * than data and header apart: a 4 KiB buffer with its 32 bytes inline
- * packs seven to an order-3 slab (12% lost), apart eight (none).
+ * Where @size-byte objects leave part of each slab unused, make them
+ * bigger by that part, if SLUB then packs them alike: what the slab
+ * would waste becomes the buffer's. Returns the object size; @cost gets
+ * the bytes of slab each one takes.
  */
-static void bufpool_layout(struct bufpool *pool)
+static size_t bufpool_fit_slot(size_t size, unsigned int align, size_t *cost)
 {
-	size_t data = ALIGN(pool->buf_size, pool->align);
-	size_t offset = ALIGN(pool->buf_size, __alignof__(struct bufpool_buf));
-	size_t inline_cost, apart_cost;
+	unsigned int order = bufpool_slab_order(size);
+	size_t slab = PAGE_SIZE << order;
+	size_t n = max_t(size_t, slab / size, 1);
+	size_t slot = ALIGN_DOWN(slab / n, align);
 
-	inline_cost = bufpool_slab_cost(ALIGN(offset + sizeof(struct bufpool_buf),
-					      pool->align));
-	apart_cost = bufpool_slab_cost(data) + sizeof(struct bufpool_buf);
+	*cost = DIV_ROUND_UP(slab, n);
+	if (slot <= size || bufpool_slab_order(slot) != order)
+		return size;
+	return slot;
+}
+
+/*
+ * An XArray node (576 bytes) maps 64 consecutive keys, and buffers of one
+ * slab have consecutive keys: about this much per buffer, when apart.
+ */
+#define BUFPOOL_INDEX_COST	16
+
+/*
+ * Lay a buffer out as cheaply as the slab allows: its header inside the
+ * data's slab object, or apart from it, whichever costs fewer bytes of
+ * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
+ * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
+ * what is left of its slot, so that no size loses more than alignment.
+ */
+static void bufpool_layout(struct bufpool *pool, size_t want)
+{
+	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
+	size_t inline_slot, apart_slot;
+
+	size_t index_cost = 0;
+
+	if (pool->flags & BUFPOOL_F_LOOKUP)
+		index_cost = BUFPOOL_INDEX_COST;
+	inline_slot = bufpool_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
+					     hdr, pool->align),
+				       pool->align, &inline_cost);
+	apart_slot = bufpool_fit_slot(ALIGN(want, pool->align), pool->align,
+				      &apart_cost);
+	inline_cost += index_cost;
+	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
-		pool->buf_offset = offset;
+		/* The header goes last, 8-aligned as the slot is. */
+		pool->buf_offset = inline_slot - hdr;
+		pool->buf_size = pool->buf_offset;
 		pool->buf_cost = inline_cost;
+		pool->indexed = index_cost;
+		/* Objects are at least a slot apart: keys are unique. */
+		pool->key_shift = ilog2(inline_slot);
 	} else {
 		pool->buf_offset = 0;
+		pool->buf_size = apart_slot;
 		pool->buf_cost = apart_cost;
-		/* Data objects are at least buf_size apart: keys are unique. */
-		pool->key_shift = ilog2(pool->buf_size);
+		pool->indexed = true;
+		pool->key_shift = ilog2(apart_slot);
 	}
 }
 
@@ -245,20 +289,22 @@ static void bufpool_unindex_buf(struct bufpool *pool, struct bufpool_buf *buf)
 	xa_unlock_irqrestore(&pool->bufs, flags);
 }
 
-/* A header for @data, in it or apart from it, or NULL. */
+/* A header for @data, in it or apart from it, indexed if need be. */
 static struct bufpool_buf *bufpool_new_header(struct bufpool *pool,
 					      void *data, gfp_t gfp)
 {
 	struct bufpool_buf *buf;
 
 	if (pool->buf_offset)
-		return data + pool->buf_offset;
-	buf = bufpool_fault() ? NULL : kmem_cache_alloc(bufpool_hdr_cache, gfp);
+		buf = data + pool->buf_offset;
+	else
+		buf = bufpool_fault() ? NULL : kmem_cache_alloc(bufpool_hdr_cache, gfp);
 	if (!buf)
 		return NULL;
 	buf->data = data;
-	if (bufpool_fault() || bufpool_index_buf(pool, buf, gfp)) {
-		kmem_cache_free(bufpool_hdr_cache, buf);
+	if (pool->indexed && (bufpool_fault() || bufpool_index_buf(pool, buf, gfp))) {
+		if (!pool->buf_offset)
+			kmem_cache_free(bufpool_hdr_cache, buf);
 		return NULL;
 	}
 	return buf;
@@ -296,10 +342,10 @@ void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 	void *data = buf->data;
 
 	buf->magic = 0;
-	if (!pool->buf_offset) {
+	if (pool->indexed)
 		bufpool_unindex_buf(pool, buf);
+	if (!pool->buf_offset)
 		kmem_cache_free(bufpool_hdr_cache, buf);
-	}
 	kmem_cache_free(pool->cache, data);
 }
 
@@ -400,12 +446,11 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 		goto unlock;
 	pool->magic = BUFPOOL_POOL_MAGIC;
 	pool->flags = params->flags;
-	pool->buf_size = params->buf_size;
 	pool->max_bufs = params->max_bufs;
 	pool->min_bufs = params->min_bufs;
 	pool->align = max_t(unsigned int, params->align,
 			    __alignof__(struct bufpool_buf));
-	bufpool_layout(pool);
+	bufpool_layout(pool, params->buf_size);
 	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->waiters);
@@ -1301,33 +1346,36 @@ EXPORT_SYMBOL_GPL(bufpool_buf_data);
  * @data: bufpool_buf_data() of a buffer of @pool that the caller holds
  *
  * For callers that keep only the data pointer, as the network stack keeps
- * skb->head. Checked against @pool: a pointer that is not the start of a
- * live buffer of @pool gets a message naming the pool and NULL. As with
- * bufpool_put(), where the header sits inside the data's slab object the
- * check reads it, so @data must at least point into memory the caller
- * owns.
+ * skb->head; the pool must have been created with %BUFPOOL_F_LOOKUP.
+ * Checked against @pool through its index, so any pointer is safe to
+ * ask about: one that is not the start of a live buffer of @pool gets a
+ * message naming the pool and NULL.
  *
- * Context: Any context but NMI.
+ * Context: Any context but NMI; on PREEMPT_RT not hard IRQ (the index's
+ * lock is a spinlock_t).
  * Return: the buffer, with no reference taken, or NULL.
  */
 struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data)
 {
 	struct bufpool_buf *buf;
+	unsigned long flags;
 
 	if (!bufpool_check_pool(pool, __func__))
 		return NULL;
-	if (!data || !IS_ALIGNED((unsigned long)data, pool->align))
-		buf = NULL;
-	else if (pool->buf_offset)
-		buf = (struct bufpool_buf *)(data + pool->buf_offset);
-	else
-		buf = xa_load(&pool->bufs, (unsigned long)data >> pool->key_shift);
-	if (unlikely(!buf || buf->data != data || buf->pool != pool ||
-		     buf->magic != BUFPOOL_BUF_LIVE)) {
-		pr_err_ratelimited("pool '%s': %s: %p is not the data of a buffer in use\n",
-				   pool->name, __func__, data);
+	if (!pool->indexed) {
+		pr_err_ratelimited("pool '%s': %s needs BUFPOOL_F_LOOKUP\n",
+				   pool->name, __func__);
 		return NULL;
 	}
+	/* Under the lock that bufpool_unindex_buf() takes before a free. */
+	xa_lock_irqsave(&pool->bufs, flags);
+	buf = xa_load(&pool->bufs, (unsigned long)data >> pool->key_shift);
+	if (buf && (buf->data != data || buf->magic != BUFPOOL_BUF_LIVE))
+		buf = NULL;
+	xa_unlock_irqrestore(&pool->bufs, flags);
+	if (unlikely(!buf))
+		pr_err_ratelimited("pool '%s': %s: %p is not the data of a buffer in use\n",
+				   pool->name, __func__, data);
 	return buf;
 }
 EXPORT_SYMBOL_GPL(bufpool_data_to_buf);
@@ -1350,7 +1398,8 @@ EXPORT_SYMBOL_GPL(bufpool_buf_pool);
  * @buf: a buffer the caller holds
  *
  * Context: Any context.
- * Return: the buf_size of @buf's pool.
+ * Return: the bytes each buffer of @buf's pool holds: at least the
+ * buf_size it was created with, more where the slab's slot is bigger.
  */
 size_t bufpool_buf_size(const struct bufpool_buf *buf)
 {

@@ -69,7 +69,7 @@ enum {
 };
 
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
-				 BUFPOOL_F_NO_MAGAZINES)
+				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP)
 
 /* Sleep at most this long while growth is failing, then try again. */
 #define BUFPOOL_GROW_RETRY	(HZ / 10)
@@ -149,12 +149,14 @@ struct bufpool {
 	unsigned int tight_exit;	/* depot size that ends tight mode */
 	struct kmem_cache *cache;	/* data, and the header if inline */
 	/*
-	 * With headers apart (!@buf_offset): data >> @key_shift to header,
-	 * for bufpool_data_to_buf(). The XArray's own lock, taken with
-	 * interrupts off, serialises its changes; lookups take none.
+	 * If @indexed (headers apart, or BUFPOOL_F_LOOKUP): data >>
+	 * @key_shift to header, for bufpool_data_to_buf(). The XArray's own
+	 * lock, taken with interrupts off, serialises its changes; lookups
+	 * take none.
 	 */
 	struct xarray bufs;
 	unsigned int key_shift;
+	bool indexed;
 	const char *name;
 
 	/* The pool lock protects everything below, up to @node. */

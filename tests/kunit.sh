@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run in the test guest: load the KUnit module, which runs its suites at
-# load time, and print their debugfs results as one KTAP document. Exits
-# 1 if any suite failed.
-insmod /root/bufpool_kunit.ko || exit 2
+# Run in the test guest: load each KUnit module given (default: every
+# /root/bufpool*_kunit.ko), which runs its suites at load time, and print
+# their debugfs results as one KTAP document. Exits 1 if any suite failed.
+mods=${*:-$(ls /root/bufpool*_kunit.ko)}
+for m in $mods; do
+	insmod "$m" || exit 2
+done
 dir=/sys/kernel/debug/kunit
 suites=$(ls $dir)
 n=0
@@ -26,5 +29,7 @@ for s in $suites; do
 	sed -e '1,2d' -e '$s/^\(\(not \)\{0,1\}ok\) 1 /\1 '$i' /' $dir/$s/results
 	tail -n1 $dir/$s/results | grep -q '^ok' || rc=1
 done
-rmmod bufpool_kunit
+for m in $mods; do
+	rmmod "$(basename "$m" .ko)"
+done
 exit $rc

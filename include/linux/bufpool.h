@@ -57,19 +57,29 @@ struct bufpool_buf;
 #define BUFPOOL_F_POISON	0x2
 /* Bypass the per-CPU magazines: every operation takes the pool lock. */
 #define BUFPOOL_F_NO_MAGAZINES	0x4
+/*
+ * Keep an index from each buffer's data to the buffer, for
+ * bufpool_data_to_buf(): about 16 bytes per buffer, and an XArray store
+ * each time the pool grows. Pools of buffers of 2 KiB or more may have
+ * one anyway (see Documentation/bufpool.rst, "What a buffer costs").
+ */
+#define BUFPOOL_F_LOOKUP	0x8
 
 /**
  * struct bufpool_params - how to create a pool
  * @name: unique among live pools, at most %BUFPOOL_NAME_MAX characters,
  *	no '/' and no white space. Names the debugfs directory and, as
  *	"bufpool-<name>", the slab cache in /proc/slabinfo.
- * @buf_size: usable bytes in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
+ * @buf_size: usable bytes wanted in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
+ *	Buffers may hold more: where the slab would leave part of each
+ *	slot unused, that part is the buffer's (bufpool_buf_size()).
  * @max_bufs: hard cap on buffers in use at once, 1 .. %BUFPOOL_MAX_BUFS.
  * @min_bufs: reserve allocated by bufpool_create() and never given back to
  *	the system, 0 .. @max_bufs.
  * @align: alignment of each buffer's data: 0 for the default (that of a
  *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
- * @flags: %BUFPOOL_F_ZERO, %BUFPOOL_F_POISON, %BUFPOOL_F_NO_MAGAZINES.
+ * @flags: %BUFPOOL_F_ZERO, %BUFPOOL_F_POISON, %BUFPOOL_F_NO_MAGAZINES,
+ *	%BUFPOOL_F_LOOKUP.
  *
  * Size, cap and alignment never change after creation.
  */
