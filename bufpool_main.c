@@ -26,6 +26,7 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 
@@ -169,6 +170,8 @@ static gfp_t bufpool_grow_gfp(gfp_t gfp)
 
 /* Headers of buffers whose data is a slab object of its own. */
 static struct kmem_cache *bufpool_hdr_cache;
+/* Frees pools destroyed with bufpool_destroy_async(). */
+static struct workqueue_struct *bufpool_wq;
 
 /*
  * The slab order SLUB picks for @size-byte objects with its default tuning
@@ -607,8 +610,18 @@ static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
  */
 static void bufpool_check_drained(struct bufpool *pool)
 {
-	if (pool->dying && pool->nr_free == pool->backed && !pool->active)
+	if (!pool->dying || pool->nr_free != pool->backed || pool->active)
+		return;
+	if (!pool->release) {
 		complete(&pool->drained);
+	} else if (!pool->released) {
+		/*
+		 * After a grace period, as bufpool_shutdown() waits one: this
+		 * section, under a lock with interrupts off, may still run.
+		 */
+		pool->released = true;
+		queue_rcu_work(bufpool_wq, &pool->free_work);
+	}
 }
 
 /* The notify request @w is part of, or NULL for a sleeper. */
@@ -1151,6 +1164,44 @@ int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_bulk_wait);
 
+/**
+ * bufpool_alloc_sg - take @n buffers at once, as the entries of a scatterlist
+ * @pool: the pool
+ * @gfp: as for bufpool_alloc_bulk()
+ * @n: how many, 1 .. the pool's max_bufs
+ * @bufs: array of at least @n entries, filled on success: what to put
+ * @sgl: a scatterlist table of at least @n entries
+ *
+ * For one I/O that spans buffers: on success @sgl is initialised with @n
+ * entries, the last one marked as the end, each covering one buffer's
+ * bufpool_buf_size() bytes; trim lengths as the I/O needs. Return the
+ * buffers with bufpool_put_bulk(@n, @bufs).
+ *
+ * Context: as for bufpool_alloc_bulk().
+ * Return: 0, or an error as for bufpool_alloc_bulk() (-EINVAL for a NULL
+ * @sgl too) with no buffer held and @sgl untouched.
+ */
+int bufpool_alloc_sg(struct bufpool *pool, gfp_t gfp, unsigned int n,
+		     struct bufpool_buf **bufs, struct scatterlist *sgl)
+{
+	unsigned int i;
+	int err;
+
+	if (!sgl && bufpool_check_pool(pool, __func__)) {
+		pr_err_ratelimited("pool '%s': %s into a NULL scatterlist\n",
+				   pool->name, __func__);
+		return -EINVAL;
+	}
+	err = bufpool_alloc_bulk(pool, gfp, n, bufs);
+	if (err)
+		return err;
+	sg_init_table(sgl, n);
+	for (i = 0; i < n; i++)
+		sg_set_buf(&sgl[i], bufpool_buf_to_data(bufs[i]), pool->buf_size);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(bufpool_alloc_sg);
+
 /* Notify requests */
 
 static void bufpool_notify_run(struct irq_work *work)
@@ -1531,30 +1582,18 @@ const char *bufpool_name(const struct bufpool *pool)
 EXPORT_SYMBOL_GPL(bufpool_name);
 
 /*
- * Stop the pool: no new allocations, waiters leave with an error, and
- * every buffer idle in a magazine goes to the depot. Returns once no
- * buffer is in use, complaining every few seconds; if @wait is false and
- * some still are after the first few seconds, returns false instead.
+ * No new allocations; sleepers wake up to leave with -ESHUTDOWN, giving
+ * back what they hold themselves; notify requests are given back for,
+ * with every waiter off the queue so that their buffers go to the depot,
+ * and fail. Caller holds the pool lock.
  */
-static bool bufpool_shutdown(struct bufpool *pool, bool wait)
+static void bufpool_stop_locked(struct bufpool *pool, unsigned long *flags)
 {
 	struct bufpool_waiter *w, *tmp;
 	LIST_HEAD(notified);
-	bool drained = true;
-	unsigned int in_use;
-	unsigned long flags;
 
-	bufpool_debugfs_remove(pool);
-	bufpool_shrinker_unregister(pool);
-
-	bufpool_lock(pool, flags);
 	pool->dying = true;
 	bufpool_update_bypass_locked(pool);
-	/*
-	 * Sleepers give back what they hold themselves, once awake; notify
-	 * requests are given back for, with every waiter off the queue so
-	 * that their buffers go to the depot, and then fail.
-	 */
 	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
 		list_del_init(&w->node);
 		pool->nr_waiters--;
@@ -1568,9 +1607,28 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	}
 	list_for_each_entry_safe(w, tmp, &notified, node) {
 		list_del_init(&w->node);
-		bufpool_give_back_locked(pool, w->bufs, &w->got, &flags);
+		bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
 		bufpool_notify_fire_locked(pool, w, -ESHUTDOWN);
 	}
+}
+
+/*
+ * Stop the pool: no new allocations, waiters leave with an error, and
+ * every buffer idle in a magazine goes to the depot. Returns once no
+ * buffer is in use, complaining every few seconds; if @wait is false and
+ * some still are after the first few seconds, returns false instead.
+ */
+static bool bufpool_shutdown(struct bufpool *pool, bool wait)
+{
+	bool drained = true;
+	unsigned int in_use;
+	unsigned long flags;
+
+	bufpool_debugfs_remove(pool);
+	bufpool_shrinker_unregister(pool);
+
+	bufpool_lock(pool, flags);
+	bufpool_stop_locked(pool, &flags);
 	bufpool_check_drained(pool);
 	bufpool_unlock(pool, flags);
 
@@ -1618,11 +1676,21 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
  */
 void bufpool_destroy(struct bufpool *pool)
 {
+	unsigned long flags;
+	bool dying;
+
 	if (IS_ERR_OR_NULL(pool))
 		return;
 	if (!bufpool_check_pool(pool, __func__))
 		return;
 	might_sleep();
+	bufpool_lock(pool, flags);
+	dying = pool->dying;
+	bufpool_unlock(pool, flags);
+	if (dying) {
+		pr_err_ratelimited("pool '%s': destroyed twice\n", pool->name);
+		return;
+	}
 	bufpool_shutdown(pool, true);
 	/* The name stays taken until its slab cache is gone. */
 	mutex_lock(&bufpool_list_lock);
@@ -1633,6 +1701,72 @@ void bufpool_destroy(struct bufpool *pool)
 }
 EXPORT_SYMBOL_GPL(bufpool_destroy);
 
+/* The last buffer of a pool destroyed with bufpool_destroy_async() is home. */
+static void bufpool_free_work(struct work_struct *work)
+{
+	struct bufpool *pool = container_of(to_rcu_work(work), struct bufpool,
+					    free_work);
+	void (*release)(void *arg) = pool->release;
+	void *arg = pool->release_arg;
+
+	bufpool_debugfs_remove(pool);
+	bufpool_shrinker_unregister(pool);
+	mutex_lock(&bufpool_list_lock);
+	list_del(&pool->node);
+	pool->magic = 0;
+	bufpool_free_pool(pool);
+	mutex_unlock(&bufpool_list_lock);
+	if (release)
+		release(arg);
+}
+
+/**
+ * bufpool_destroy_async - destroy a pool once its last buffer is back, without waiting
+ * @pool: the pool; NULL or an ERR_PTR is ignored
+ * @release: called, in process context, once the pool is freed; or NULL
+ * @arg: passed to @release
+ *
+ * As bufpool_destroy(), but returns at once: new allocations fail from
+ * now on, sleepers wake up with -ESHUTDOWN and notify requests fail, and
+ * the last bufpool_put() of a buffer of @pool, from whatever context,
+ * has the pool freed by a work item, which then calls @release. For
+ * clients that count their buffers home and cannot wait for them, as
+ * objpool's users do. After this call only bufpool_put() and
+ * bufpool_get() of buffers still held may touch @pool; the module of
+ * @release must stay loaded until it has run.
+ *
+ * Context: Any context but NMI.
+ */
+void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
+			   void *arg)
+{
+	unsigned long flags;
+
+	if (IS_ERR_OR_NULL(pool) || !bufpool_check_pool(pool, __func__))
+		return;
+	bufpool_lock(pool, flags);
+	if (pool->dying) {
+		bufpool_unlock(pool, flags);
+		pr_err_ratelimited("pool '%s': destroyed twice\n", pool->name);
+		return;
+	}
+	pool->release = release;
+	pool->release_arg = arg;
+	INIT_RCU_WORK(&pool->free_work, bufpool_free_work);
+	/* Inside, as a caller of the slow path is: the pool stays. */
+	pool->active++;
+	bufpool_stop_locked(pool, &flags);
+	bufpool_unlock(pool, flags);
+
+	bufpool_cpu_drain(pool);
+
+	bufpool_lock(pool, flags);
+	pool->active--;
+	bufpool_check_drained(pool);
+	bufpool_unlock(pool, flags);
+}
+EXPORT_SYMBOL_GPL(bufpool_destroy_async);
+
 static int __init bufpool_init(void)
 {
 	int err;
@@ -1640,16 +1774,25 @@ static int __init bufpool_init(void)
 	bufpool_hdr_cache = KMEM_CACHE(bufpool_buf, 0);
 	if (!bufpool_hdr_cache)
 		return -ENOMEM;
-	err = bufpool_percpu_init();
-	if (err) {
-		kmem_cache_destroy(bufpool_hdr_cache);
-		return err;
+	bufpool_wq = alloc_workqueue("bufpool", WQ_UNBOUND, 0);
+	if (!bufpool_wq) {
+		err = -ENOMEM;
+		goto free_cache;
 	}
+	err = bufpool_percpu_init();
+	if (err)
+		goto free_wq;
 	bufpool_debugfs_init();
 #ifdef CONFIG_FAULT_INJECTION
 	bufpool_debugfs_fault(&bufpool_fault_attr);
 #endif
 	return 0;
+
+free_wq:
+	destroy_workqueue(bufpool_wq);
+free_cache:
+	kmem_cache_destroy(bufpool_hdr_cache);
+	return err;
 }
 
 /*
@@ -1662,15 +1805,26 @@ static void __exit bufpool_exit(void)
 	struct bufpool *pool, *tmp;
 	bool leaked = false;
 
+	/* Pools destroyed asynchronously whose buffers are all home. */
+	rcu_barrier();
+	destroy_workqueue(bufpool_wq);
+
 	list_for_each_entry_safe(pool, tmp, &bufpool_list, node) {
-		pr_err("pool '%s' was never destroyed\n", pool->name);
 		list_del(&pool->node);
-		if (bufpool_shutdown(pool, false)) {
-			bufpool_free_pool(pool);
+		if (pool->release) {
+			pr_err("pool '%s': destroyed without waiting, but buffers are still out: leaking it\n",
+			       pool->name);
+			bufpool_debugfs_remove(pool);
+			bufpool_shrinker_unregister(pool);
 		} else {
-			bufpool_cpu_destroy(pool);
-			leaked = true;
+			pr_err("pool '%s' was never destroyed\n", pool->name);
+			if (bufpool_shutdown(pool, false)) {
+				bufpool_free_pool(pool);
+				continue;
+			}
 		}
+		bufpool_cpu_destroy(pool);
+		leaked = true;
 	}
 	bufpool_debugfs_exit();
 	bufpool_percpu_exit();

@@ -54,6 +54,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #define BUFPOOL_BUF_LIVE	0xb0f1a11cU	/* handed out */
@@ -186,6 +187,11 @@ struct bufpool {
 	u64 shrink_freed;
 	u64 grow_fails;
 	struct completion drained;	/* dying, all home, nobody inside */
+	/* Set by bufpool_destroy_async(): free from a work item instead. */
+	void (*release)(void *arg);
+	void *release_arg;
+	bool released;			/* the work is queued */
+	struct rcu_work free_work;
 
 	/* Under bufpool_list_lock. */
 	struct list_head node;

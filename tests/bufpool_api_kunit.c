@@ -14,6 +14,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 
 #include "bufpool_internal.h"
 
@@ -485,16 +486,180 @@ static void ba_notify_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 1);
 }
 
+/* Suite: a scatterlist over buffers */
+
+/*
+ * Catches a table that does not cover exactly the buffers handed out, in
+ * order, or an error that leaves buffers taken or the table written.
+ */
+static void ba_alloc_sg(struct kunit *test)
+{
+	struct bufpool *pool = ba_create(test, "kunit-sg", 1000, 4, 0);
+	struct bufpool_buf *bufs[4], *more[4];
+	struct scatterlist sgl[4], spare[4];
+	struct ba_ctx *ctx = test->priv;
+	struct bufpool_stats st;
+	size_t size, copied;
+	u8 *pattern;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_sg(pool, GFP_KERNEL, 3, bufs, sgl), 0);
+	for (i = 0; i < 3; i++)
+		ctx->held[ctx->nr_held++] = bufs[i];
+	size = bufpool_buf_size(bufs[0]);
+	KUNIT_EXPECT_EQ(test, sg_nents(sgl), 3);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, sg_virt(&sgl[i]), bufpool_buf_data(bufs[i]));
+		KUNIT_EXPECT_EQ(test, sgl[i].length, size);
+	}
+	pattern = kunit_kmalloc(test, 3 * size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	for (i = 0; i < 3 * size; i++)
+		pattern[i] = i % 251;
+	copied = sg_copy_from_buffer(sgl, 3, pattern, 3 * size);
+	KUNIT_EXPECT_EQ(test, copied, 3 * size);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, memcmp(bufpool_buf_data(bufs[i]),
+					     pattern + i * size, size), 0);
+
+	/* Two more than are left: nothing taken, the table untouched. */
+	memset(spare, 0x5a, sizeof(spare));
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_sg(pool, GFP_ATOMIC, 2, more, spare), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_sg(pool, GFP_KERNEL, 5, more, spare), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_sg(pool, GFP_KERNEL, 1, more, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ((u8 *)spare)[0], 0x5a);
+	bufpool_get_stats(pool, &st);
+	KUNIT_EXPECT_EQ(test, st.in_use, 3);
+}
+
+/* Suite: destroy without waiting */
+
+struct ba_release {
+	struct completion done;
+	atomic_t calls;
+};
+
+static void ba_released(void *arg)
+{
+	struct ba_release *r = arg;
+
+	atomic_inc(&r->calls);
+	complete(&r->done);
+}
+
+static struct ba_release *ba_release_new(struct kunit *test)
+{
+	struct ba_release *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	init_completion(&r->done);
+	return r;
+}
+
+/* The pool is the release's now: ba_exit() must not destroy it. */
+static void ba_disown(struct kunit *test, struct bufpool *pool)
+{
+	struct ba_ctx *ctx = test->priv;
+	int i;
+
+	for (i = 0; i < BA_POOLS; i++)
+		if (ctx->pools[i] == pool)
+			ctx->pools[i] = NULL;
+}
+
+/* Catches an idle pool that is never freed (kmemleak) or never released. */
+static void ba_destroy_async_idle(struct kunit *test)
+{
+	struct bufpool *pool = ba_create(test, "kunit-async", 64, 8, 4);
+	struct ba_release *r = ba_release_new(test);
+
+	ba_disown(test, pool);
+	bufpool_destroy_async(pool, ba_released, r);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->done, BA_WAIT));
+	/* Freed, name included: it can be taken again. */
+	ba_create(test, "kunit-async", 64, 8, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->calls), 1);
+}
+
+struct ba_irq_destroy {
+	struct hrtimer timer;
+	struct bufpool *pool;
+	struct ba_release *r;
+};
+
+static enum hrtimer_restart ba_irq_destroy_fn(struct hrtimer *t)
+{
+	struct ba_irq_destroy *d = container_of(t, struct ba_irq_destroy, timer);
+
+	bufpool_destroy_async(d->pool, ba_released, d->r);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Catches a pool freed while buffers are out (KASAN on the later puts),
+ * released before its last buffer is home, or never; destroyed from hard
+ * IRQ, its last buffer put from hard IRQ. Meanwhile it refuses new
+ * allocations, and a second destroy is reported, not done.
+ */
+static void ba_destroy_async_last_put(struct kunit *test)
+{
+	struct bufpool *pool = ba_create(test, "kunit-async", 64, 4, 0);
+	struct bufpool_buf *a = ba_hold(test, pool), *b = ba_hold(test, pool);
+	struct ba_irq_destroy d = { .pool = pool, .r = ba_release_new(test) };
+
+	ba_disown(test, pool);
+	hrtimer_init(&d.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	d.timer.function = ba_irq_destroy_fn;
+	hrtimer_start(&d.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	while (hrtimer_active(&d.timer))
+		cpu_relax();
+	hrtimer_cancel(&d.timer);
+
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+	KUNIT_EXPECT_PTR_EQ(test, bufpool_alloc_wait(pool, GFP_KERNEL,
+						     TASK_UNINTERRUPTIBLE, HZ),
+			    ERR_PTR(-ESHUTDOWN));
+	bufpool_destroy_async(pool, ba_released, d.r);
+	ba_put(test, a);
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&d.r->done, HZ / 10));
+	ba_put_from_irq(test, b);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&d.r->done, BA_WAIT));
+	ba_create(test, "kunit-async", 64, 8, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&d.r->calls), 1);
+}
+
+/* Catches a sleeper left asleep on a pool destroyed without waiting. */
+static void ba_destroy_async_sleeper(struct kunit *test)
+{
+	struct bufpool *pool = ba_create(test, "kunit-async", 64, 1, 0);
+	struct bufpool_buf *held = ba_hold(test, pool), *slot = held;
+	struct ba_release *r = ba_release_new(test);
+	struct task_struct *t;
+
+	t = kthread_run(ba_sleeper, &slot, "ba_sleeper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	get_task_struct(t);
+	KUNIT_ASSERT_TRUE(test, ba_wait_waiters(pool, 1));
+	ba_disown(test, pool);
+	bufpool_destroy_async(pool, ba_released, r);
+	kthread_stop(t);
+	put_task_struct(t);
+	KUNIT_EXPECT_PTR_EQ(test, slot, ERR_PTR(-ESHUTDOWN));
+	ba_put(test, held);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->done, BA_WAIT));
+}
+
 static struct kunit_case ba_layout_cases[] = {
 	KUNIT_CASE(ba_layout_cost),
 	KUNIT_CASE(ba_data_to_buf_inline),
 	KUNIT_CASE(ba_data_to_buf_apart),
 	KUNIT_CASE(ba_data_to_buf_unindexed),
+	KUNIT_CASE(ba_alloc_sg),
 	{}
 };
 
 static struct kunit_suite ba_layout_suite = {
-	.name = "bufpool_layout",
+	.name = "bufpool_data",
 	.init = ba_init,
 	.exit = ba_exit,
 	.test_cases = ba_layout_cases,
@@ -516,7 +681,21 @@ static struct kunit_suite ba_notify_suite = {
 	.test_cases = ba_notify_cases,
 };
 
-kunit_test_suites(&ba_layout_suite, &ba_notify_suite);
+static struct kunit_case ba_async_cases[] = {
+	KUNIT_CASE(ba_destroy_async_idle),
+	KUNIT_CASE(ba_destroy_async_last_put),
+	KUNIT_CASE(ba_destroy_async_sleeper),
+	{}
+};
+
+static struct kunit_suite ba_async_suite = {
+	.name = "bufpool_destroy_async",
+	.init = ba_init,
+	.exit = ba_exit,
+	.test_cases = ba_async_cases,
+};
+
+kunit_test_suites(&ba_layout_suite, &ba_notify_suite, &ba_async_suite);
 
 MODULE_DESCRIPTION("KUnit tests for bufpool's layout, data lookup and notify requests");
 MODULE_LICENSE("GPL");

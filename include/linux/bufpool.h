@@ -25,6 +25,7 @@
 
 struct bufpool;
 struct bufpool_buf;
+struct scatterlist;
 
 /*
  * BUFPOOL_MAX_BUF_SIZE: the largest buffer. Buffers come from slabs of
@@ -187,6 +188,8 @@ struct bufpool_notify {
 
 struct bufpool *bufpool_create(const struct bufpool_params *params);
 void bufpool_destroy(struct bufpool *pool);
+void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
+			   void *arg);
 
 struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp);
 struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
@@ -197,6 +200,8 @@ int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			    struct bufpool_buf **bufs, unsigned int state,
 			    long timeout);
 
+int bufpool_alloc_sg(struct bufpool *pool, gfp_t gfp, unsigned int n,
+		     struct bufpool_buf **bufs, struct scatterlist *sgl);
 void bufpool_notify_init(struct bufpool_notify *nb,
 			 void (*func)(struct bufpool_notify *nb, int err));
 int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
