@@ -150,7 +150,8 @@ static unsigned long ba_slab_cost(struct bufpool_buf **bufs, unsigned int n)
  * Catches a layout that keeps the header inline where it spoils the
  * packing (a 4 KiB buffer then costs 4.6 KiB, a 16 KiB one 32 KiB), or
  * that loses a slab's slack instead of giving it to the buffers: beyond
- * the header, what a buffer costs is what it holds. Checked against the
+ * the header, what a buffer costs is what it holds, and a size that
+ * divides a slab costs little more than itself. Checked against the
  * slabs the buffers really sit in where objects are what they seem (not
  * under KASAN, which adds its own metadata to each); reports what each
  * size costs, for Documentation/bufpool.rst.
@@ -185,6 +186,10 @@ static void ba_layout_cost(struct kunit *test)
 		/* Beyond the header, at most a thirty-second lost. */
 		KUNIT_EXPECT_LE_MSG(test, (pool->buf_cost - usable - hdr) * 32,
 				    pool->buf_cost, "buf_size %zu", size);
+		/* Sizes that divide a slab cost what they hold, and a header. */
+		if (is_power_of_2(size) && size >= 512)
+			KUNIT_EXPECT_LE_MSG(test, pool->buf_cost, size + size / 16 + hdr + 16,
+					    "buf_size %zu", size);
 		if (!IS_ENABLED(CONFIG_KASAN))
 			KUNIT_EXPECT_LE_MSG(test, real, pool->buf_cost + 8,
 					    "buf_size %zu", size);
