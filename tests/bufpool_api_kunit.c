@@ -379,6 +379,44 @@ static void ba_notify_later(struct kunit *test)
 	bufpool_put(bn->bufs[0]);
 }
 
+struct ba_irq_notify {
+	struct hrtimer timer;
+	struct bufpool *pool;
+	struct ba_notify *bn;
+	int ret;
+};
+
+static enum hrtimer_restart ba_irq_notify_fn(struct hrtimer *t)
+{
+	struct ba_irq_notify *in = container_of(t, struct ba_irq_notify, timer);
+
+	in->ret = bufpool_alloc_notify(in->pool, 1, in->bn->bufs, &in->bn->nb);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Catches a request that cannot be made where it is meant to be made: in
+ * hard IRQ, on an exhausted pool (the receive path that just dropped).
+ */
+static void ba_notify_from_irq(struct kunit *test)
+{
+	struct bufpool *pool = ba_create(test, "kunit-notify", 64, 1, 0);
+	struct bufpool_buf *held = ba_hold(test, pool);
+	struct ba_irq_notify in = { .pool = pool, .bn = ba_notify_new(test) };
+
+	hrtimer_init(&in.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	in.timer.function = ba_irq_notify_fn;
+	hrtimer_start(&in.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	while (hrtimer_active(&in.timer))
+		cpu_relax();
+	hrtimer_cancel(&in.timer);
+	KUNIT_ASSERT_EQ(test, in.ret, -EINPROGRESS);
+	ba_put(test, held);
+	ba_notify_wait(test, in.bn, 1);
+	KUNIT_EXPECT_EQ(test, in.bn->err, 0);
+	KUNIT_EXPECT_PTR_EQ(test, in.bn->bufs[0], held);
+}
+
 static int ba_sleeper(void *arg)
 {
 	struct bufpool_buf **slot = arg;
@@ -673,6 +711,7 @@ static struct kunit_suite ba_layout_suite = {
 static struct kunit_case ba_notify_cases[] = {
 	KUNIT_CASE(ba_notify_now),
 	KUNIT_CASE(ba_notify_later),
+	KUNIT_CASE(ba_notify_from_irq),
 	KUNIT_CASE(ba_notify_fifo),
 	KUNIT_CASE(ba_notify_cancel),
 	KUNIT_CASE(ba_notify_destroy),
