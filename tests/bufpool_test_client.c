@@ -17,6 +17,9 @@
  * unload when one of them is put; async=1 destroys the pool at unload
  * with bufpool_destroy_async() before putting the held buffers. Each
  * prints one "bufpool_test_client: <what> ok" line, or fails the load.
+ * try_atomic=1 makes one GFP_ATOMIC allocation once the held buffers are
+ * taken, and puts what it gets: with hold=max_bufs it must fail, which
+ * tests/bufpool_trace.sh wants to see traced.
  *
  * It is built from <linux/bufpool.h> alone, as any client module would be.
  */
@@ -64,6 +67,9 @@ MODULE_PARM_DESC(notify, "queue a notify request, served at unload");
 static bool async;
 module_param(async, bool, 0444);
 MODULE_PARM_DESC(async, "destroy with bufpool_destroy_async() at unload");
+static bool try_atomic;
+module_param(try_atomic, bool, 0444);
+MODULE_PARM_DESC(try_atomic, "one GFP_ATOMIC allocation once the held buffers are taken");
 
 static struct bufpool *pool;
 static struct bufpool_buf **held;
@@ -165,6 +171,8 @@ static int __init client_init(void)
 		if (err)
 			goto put;
 	}
+	if (try_atomic)
+		bufpool_put(bufpool_alloc(pool, GFP_ATOMIC));
 	if (notify) {
 		/* Every buffer is held: the request must wait for a put. */
 		bufpool_notify_init(&nb, client_notified);
