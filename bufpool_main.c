@@ -32,6 +32,9 @@
 
 #include "bufpool_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/bufpool_trace.h>
+
 /* All live pools, for names, debugfs and module exit. */
 DEFINE_MUTEX(bufpool_list_lock);
 LIST_HEAD(bufpool_list);
@@ -369,6 +372,7 @@ static int bufpool_fill_reserve(struct bufpool *pool)
 
 	while (pool->backed < pool->min_bufs) {
 		buf = bufpool_new_buf(pool, GFP_KERNEL);
+		trace_bufpool_grow(pool, buf, pool->backed + 1);
 		if (!buf)
 			return -ENOMEM;
 		bufpool_depot_push(pool, buf);
@@ -630,13 +634,14 @@ static struct bufpool_notify *bufpool_waiter_notify(struct bufpool_waiter *w)
 	return w->task ? NULL : container_of(w, struct bufpool_notify, w);
 }
 
-static void bufpool_account_wait_locked(struct bufpool *pool,
-					struct bufpool_waiter *w)
+static u64 bufpool_account_wait_locked(struct bufpool *pool,
+				       struct bufpool_waiter *w)
 {
 	u64 ns = ktime_get_ns() - w->start;
 
 	pool->wait_ns_total += ns;
 	pool->wait_ns_max = max(pool->wait_ns_max, ns);
+	return ns;
 }
 
 /*
@@ -649,8 +654,12 @@ static void bufpool_notify_fire_locked(struct bufpool *pool,
 				       struct bufpool_waiter *w, int err)
 {
 	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	u64 ns = bufpool_account_wait_locked(pool, w);
 
-	bufpool_account_wait_locked(pool, w);
+	/* Under the lock: the callback may free its pool. */
+	trace_bufpool_wait_end(pool, w->want, ns, err);
+	if (err)
+		trace_bufpool_alloc_fail(pool, w->want, err, false);
 	nb->err = err;
 	atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
 	irq_work_queue(&nb->work);
@@ -755,6 +764,8 @@ static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w,
 	pool->nr_waiters++;
 	bufpool_update_bypass_locked(pool);
 	pool->waits++;
+	/* Under the lock, but bounded: the wait starts here. */
+	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, nb);
 	if (bufpool_first_waiter(pool) != w)
 		bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
 }
@@ -805,6 +816,7 @@ static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
 	bufpool_unlock(pool, *flags);
 	bufpool_test_point(BUFPOOL_TP_GROW);
 	buf = bufpool_new_buf(pool, gfp);
+	trace_bufpool_grow(pool, buf, pool->backed);
 	bufpool_lock(pool, *flags);
 	pool->growing--;
 	if (!buf) {
@@ -903,6 +915,22 @@ static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
 }
 
 /*
+ * How a caller left the slow path, for the trace. A queued notify request
+ * still waits (-EINPROGRESS), or its callback ended the wait already.
+ */
+static void bufpool_trace_slow_exit(struct bufpool *pool,
+				    struct bufpool_waiter *w, bool queued,
+				    int err, bool grow_failed, u64 wait_ns)
+{
+	if (err == -EINPROGRESS)
+		return;
+	if (queued)
+		trace_bufpool_wait_end(pool, w->want, wait_ns, err);
+	if (err)
+		trace_bufpool_alloc_fail(pool, w->want, err, grow_failed);
+}
+
+/*
  * The slow path, for one buffer or a bulk request: take from the depot or
  * grow the pool; queue if the caller may sleep or asked to be notified;
  * empty the magazines; and at last sleep, or fail. Returns 0 with all
@@ -924,6 +952,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	bool queued = false, grow_failed = false;
 	unsigned int drained = 0;
 	unsigned long flags;
+	u64 wait_ns = 0;
 	int err;
 
 	if (can_sleep)
@@ -968,7 +997,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	} else if (queued) {
 		if (!list_empty(&w->node))
 			bufpool_dequeue(pool, w);
-		bufpool_account_wait_locked(pool, w);
+		wait_ns = bufpool_account_wait_locked(pool, w);
 		if (nb)
 			atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
 	}
@@ -979,7 +1008,11 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	}
 	pool->active--;
 	bufpool_check_drained(pool);
+	/* The events read the pool, which a grace period keeps. */
+	rcu_read_lock();
 	bufpool_unlock(pool, flags);
+	bufpool_trace_slow_exit(pool, w, queued, err, grow_failed, wait_ns);
+	rcu_read_unlock();
 	bufpool_test_point(BUFPOOL_TP_SLOW_EXIT);
 	return err;
 }
@@ -1017,12 +1050,23 @@ static int bufpool_check_bulk(struct bufpool *pool, unsigned int n,
 	return 0;
 }
 
+/* Out of line: the hit path pays only for the static key's test. */
+static noinline void bufpool_trace_alloc(struct bufpool *pool, unsigned int n,
+					 struct bufpool_buf **bufs, int path)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		trace_bufpool_alloc(pool, bufs[i], path);
+}
+
 /* Inlined into each allocator, so that n == 1 folds into a lean fast path. */
 static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 					unsigned int n,
 					struct bufpool_buf **bufs,
 					unsigned int state, long timeout)
 {
+	int path = BUFPOOL_PATH_HIT;
 	unsigned int i;
 	bool slow;
 	int err;
@@ -1041,7 +1085,12 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 		err = bufpool_get_slow(pool, gfp, &w, state, timeout);
 		if (err)
 			return err;
+		path = BUFPOOL_PATH_SLOW;
+	} else if (unlikely(slow)) {
+		path = BUFPOOL_PATH_REFILL;
 	}
+	if (trace_bufpool_alloc_enabled())
+		bufpool_trace_alloc(pool, n, bufs, path);
 	for (i = 0; i < n; i++)
 		bufpool_buf_ready(pool, bufs[i], gfp);
 	this_cpu_add(pool->cpu->allocs, n);
@@ -1215,6 +1264,9 @@ static void bufpool_notify_run(struct irq_work *work)
 	for (i = 0; !err && i < nb->w.want; i++)
 		bufpool_buf_ready(nb->pool, nb->w.bufs[i], 0);
 	if (!err)
+		bufpool_trace_alloc(nb->pool, nb->w.want, nb->w.bufs,
+				    BUFPOOL_PATH_SLOW);
+	if (!err)
 		this_cpu_add(nb->pool->cpu->allocs, nb->w.want);
 	/* From here @nb is its owner's: it may queue it again at once. */
 	atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
@@ -1266,6 +1318,7 @@ EXPORT_SYMBOL_GPL(bufpool_notify_init);
 int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 			 struct bufpool_buf **bufs, struct bufpool_notify *nb)
 {
+	int path = BUFPOOL_PATH_HIT;
 	unsigned int i;
 	int err;
 
@@ -1291,9 +1344,11 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 	err = bufpool_get_slow(pool, GFP_ATOMIC, &nb->w, TASK_RUNNING, 0);
 	if (err)
 		return err;
+	path = BUFPOOL_PATH_SLOW;
 ready:
 	for (i = 0; i < n; i++)
 		bufpool_buf_ready(pool, bufs[i], 0);
+	bufpool_trace_alloc(pool, n, bufs, path);
 	this_cpu_add(pool->cpu->allocs, n);
 	return 0;
 }
@@ -1499,6 +1554,7 @@ void bufpool_put(struct bufpool_buf *buf)
 	} else if (!refcount_dec_and_test(&buf->ref)) {
 		return;
 	}
+	trace_bufpool_put(buf);
 	bufpool_release(buf->pool, buf);
 }
 EXPORT_SYMBOL_GPL(bufpool_put);

@@ -31,6 +31,7 @@
 #include <linux/percpu.h>
 
 #include "bufpool_internal.h"
+#include <trace/bufpool_trace.h>
 
 /* Most buffers a magazine exchanges with the depot at once. */
 #define BUFPOOL_BATCH_MAX	32
@@ -136,20 +137,23 @@ bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	return n;
 }
 
-/* Empty one CPU's magazine into the depot. */
-static void bufpool_cpu_drain_one(struct bufpool *pool, int cpu)
+/* Empty one CPU's magazine into the depot; returns how many it held. */
+static unsigned int bufpool_cpu_drain_one(struct bufpool *pool, int cpu)
 {
 	struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
 	unsigned long flags;
+	unsigned int n;
 
 	/*
 	 * Not even a peek at the count first: a section that read bypass
 	 * clear may still be about to fill it. Only its lock tells.
 	 */
 	raw_spin_lock_irqsave(&c->lock, flags);
-	if (c->count)
-		bufpool_cpu_flush_locked(pool, c, c->count);
+	n = c->count;
+	if (n)
+		bufpool_cpu_flush_locked(pool, c, n);
 	raw_spin_unlock_irqrestore(&c->lock, flags);
+	return n;
 }
 
 /**
@@ -168,8 +172,9 @@ static void bufpool_cpu_drain_one(struct bufpool *pool, int cpu)
  */
 void bufpool_cpu_drain(struct bufpool *pool)
 {
+	unsigned int gen, moved = 0;
 	unsigned long flags;
-	unsigned int gen;
+	bool empty;
 	int cpu;
 
 	if (!pool->batch)
@@ -178,12 +183,15 @@ void bufpool_cpu_drain(struct bufpool *pool)
 	gen = pool->bypass_gen;
 	bufpool_unlock(pool, flags);
 	for_each_possible_cpu(cpu)
-		bufpool_cpu_drain_one(pool, cpu);
+		moved += bufpool_cpu_drain_one(pool, cpu);
 	bufpool_lock(pool, flags);
 	pool->drains++;
 	if (pool->bypass && pool->bypass_gen == gen)
 		pool->mags_empty = true;
+	empty = pool->mags_empty;
 	bufpool_unlock(pool, flags);
+	/* Every caller of a drain keeps the pool alive across it. */
+	trace_bufpool_drain(pool, moved, empty);
 }
 
 /**

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 
 #include "bufpool_internal.h"
+#include <trace/bufpool_trace.h>
 
 /*
  * seeks: rebuilding an idle buffer costs one slab allocation and no I/O,
@@ -76,6 +77,7 @@ static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 		list = buf->next;
 		bufpool_free_buf(pool, buf);
 	}
+	trace_bufpool_shrink(pool, sc->nr_to_scan, n);
 	return n ? n : SHRINK_STOP;
 }
 

@@ -1,0 +1,170 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# kselftest-style checks of bufpool's trace events, run in the test guest
+# (debug and Debian 6.1 kernels) with bufpool.ko loaded: enables them
+# through tracefs, drives tests/bufpool_test_client.ko through every path
+# that has an event, and checks each event appears with its fields and
+# values that agree with the pool's own counters. Prints KTAP with the
+# kernel's own ktap_helpers.sh, copied next to this script.
+
+. /root/ktap_helpers.sh
+
+D=/sys/kernel/debug/bufpool
+T=/sys/kernel/tracing
+CLIENT=/root/bufpool_test_client.ko
+EVENTS="alloc put wait_begin wait_end alloc_fail grow shrink drain"
+OUT=/tmp/bufpool.trace
+
+stat_of() {
+	grep "^$2: " "$D/$1/stats" | cut -d' ' -f2
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	ktap_print_msg "expected '$2', got '$1' ($3)"
+	return 1
+}
+
+# The trace lines of event $1 for pool $2.
+events_of() {
+	grep " bufpool_$1: pool=$2 " $OUT
+}
+
+count_of() {
+	events_of "$1" "$2" | wc -l | tr -d ' '
+}
+
+ktap_print_header
+ktap_set_plan 10
+
+# The guest mounts debugfs only; tracefs has its own mount point.
+[ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null
+check_tracefs() {
+	for e in $EVENTS; do
+		[ -r $T/events/bufpool/bufpool_$e/format ] ||
+			{ ktap_print_msg "no event bufpool_$e"; return 1; }
+	done
+}
+if ! ktap_test_result "tracefs lists every bufpool event" check_tracefs; then
+	ktap_exit_fail_msg "no bufpool events in tracefs"
+fi
+
+# Catches an event whose fields are renamed or lost: the documented
+# bpftrace one-liners read them by name.
+check_fields() {
+	while read -r e fields; do
+		for f in pool $fields; do
+			grep -q "field:.* $f[;[]" $T/events/bufpool/bufpool_$e/format ||
+				{ ktap_print_msg "bufpool_$e has no field $f"; return 1; }
+		done
+	done <<EOF
+alloc buf path
+put buf
+wait_begin want waiters notify
+wait_end want wait_ns err
+alloc_fail want reason err
+grow ok backed
+shrink nr_to_scan freed
+drain moved empty
+EOF
+}
+ktap_test_result "each event has its fields" check_fields
+
+echo 0 >$T/tracing_on
+echo >$T/trace
+echo 1 >$T/events/bufpool/enable
+echo 1 >$T/tracing_on
+
+# Pool "trace": grows to its cap, every buffer held at the end, an atomic
+# allocation that must fail, and a notify request that waits for a put.
+insmod $CLIENT name=trace max_bufs=256 min_bufs=4 cycles=100 burst=32 \
+	hold=256 notify=1 try_atomic=1 || ktap_exit_fail_msg "client load failed"
+# The notify request's buffer is handed out at unload, after this.
+allocs=$(($(stat_of trace allocs) + 1))
+backed=$(stat_of trace backed)
+rmmod bufpool_test_client
+# Pool "trdie": a notify request still queued when the pool is destroyed.
+insmod $CLIENT name=trdie max_bufs=64 min_bufs=0 cycles=0 burst=0 hold=64 \
+	notify=1 async=1 && rmmod bufpool_test_client
+# Pool "trshrink": idle buffers above the reserve, for the shrinkers.
+insmod $CLIENT name=trshrink max_bufs=256 min_bufs=4 cycles=0 burst=64 hold=0
+echo 2 >/proc/sys/vm/drop_caches
+shrunk=$(stat_of trshrink shrink_freed)
+rmmod bufpool_test_client
+
+echo 0 >$T/tracing_on
+echo 0 >$T/events/bufpool/enable
+cat $T/trace >$OUT
+grep -q 'LOST' $OUT && ktap_print_msg "the trace lost events"
+
+# Catches an allocation path without its event (each buffer handed out,
+# hit, refill, slow path or notify, is one event), and a wrong path.
+check_alloc() {
+	expect_eq "$(count_of alloc trace)" "$allocs" "alloc events = allocs" &&
+	events_of alloc trace | grep -q ' path=hit$' &&
+	events_of alloc trace | grep -q ' path=slow$' &&
+	! events_of alloc trace | grep -v -q -E ' buf=[0-9a-fx]+ path=(hit|refill|slow)$'
+}
+ktap_test_result "bufpool_alloc: one per buffer handed out, with its path" check_alloc
+
+# Catches a put without its event, or one recorded for another buffer:
+# every buffer comes home by unload, and each put names a buffer that
+# an alloc event handed out (%p hashes alike within a boot).
+check_put() {
+	expect_eq "$(count_of put trace)" "$allocs" "put events = allocs" || return 1
+	buf=$(events_of put trace | tail -n1 | sed 's/.* buf=\([0-9a-fx]*\).*/\1/')
+	events_of alloc trace | grep -q " buf=$buf "
+}
+ktap_test_result "bufpool_put: one per buffer returned, naming it" check_put
+
+# Catches growth, at creation or later, that is not traced: every buffer
+# the pool has was created once, and the shrinker did not run on it.
+check_grow() {
+	expect_eq "$(events_of grow trace | grep -c ' ok=1 ')" "$backed" \
+		"grow events = backed" &&
+	events_of grow trace | tail -n1 | grep -q " backed=$backed\$"
+}
+ktap_test_result "bufpool_grow: one per buffer created" check_grow
+
+check_wait() {
+	events_of wait_begin trace | grep -q ' want=1 waiters=1 notify=1$' &&
+	events_of wait_end trace | grep -q -E ' want=1 wait_ns=[0-9]+ err=0$' &&
+	events_of wait_begin trdie | grep -q ' notify=1$' &&
+	events_of wait_end trdie | grep -q ' err=-108$'
+}
+ktap_test_result "bufpool_wait_begin and _end: a notify request served, one failed" check_wait
+
+# Catches a failure traced with the wrong reason, or not at all.
+check_fail() {
+	expect_eq "$(count_of alloc_fail trace)" 1 "alloc_fail events of trace" &&
+	events_of alloc_fail trace | grep -q ' want=1 reason=exhausted err=-11$' &&
+	events_of alloc_fail trdie | grep -q ' want=1 reason=dying err=-108$'
+}
+ktap_test_result "bufpool_alloc_fail: exhausted and dying" check_fail
+
+# Destroy drains every magazine: at least one drain per pool with them.
+check_drain() {
+	events_of drain trace | grep -q -E ' moved=[0-9]+ empty=[01]$'
+}
+ktap_test_result "bufpool_drain: traced with what it moved" check_drain
+
+check_shrink() {
+	[ "$shrunk" -gt 0 ] || { ktap_print_msg "the shrinker freed nothing"; return 1; }
+	events_of shrink trshrink | grep -q -E ' nr_to_scan=[0-9]+ freed=[1-9]' &&
+	expect_eq "$(events_of shrink trshrink |
+		sed 's/.* freed=//' | awk '{ s += $1 } END { print s }')" \
+		"$shrunk" "freed in events = shrink_freed"
+}
+ktap_test_result "bufpool_shrink: what drop_caches freed" check_shrink
+
+# Catches an event left on, or one that reads its pool after destroy:
+# the pools are gone, and the verdict's KASAN would see a stale read.
+check_quiet() {
+	echo >$T/trace
+	[ "$(cat $T/events/bufpool/enable)" = 0 ] &&
+	[ -z "$(grep -v '^#' $T/trace)" ]
+}
+ktap_test_result "events off leave the trace empty" check_quiet
+
+ktap_finished
