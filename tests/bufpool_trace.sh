@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# kselftest-style checks of bufpool's trace events, run in the test guest
-# (debug and Debian 6.1 kernels) with bufpool.ko loaded: enables them
-# through tracefs, drives tests/bufpool_test_client.ko through every path
-# that has an event, and checks each event appears with its fields and
-# values that agree with the pool's own counters. Prints KTAP with the
-# kernel's own ktap_helpers.sh, copied next to this script.
+# kselftest-style checks of what bufpool shows its users at run time, in
+# the test guest (debug and Debian 6.1 kernels) with bufpool.ko loaded:
+# its trace events, enabled through tracefs while
+# tests/bufpool_test_client.ko goes through every path that has one, each
+# checked for its fields and for values that agree with the pool's own
+# counters; and scripts/bufpoolstat, the live view, against a pool of the
+# same client. Prints KTAP with the kernel's own ktap_helpers.sh; the
+# client, ktap_helpers.sh and bufpoolstat are copied next to this script.
 
 . /root/ktap_helpers.sh
 
@@ -36,7 +38,7 @@ count_of() {
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 12
 
 # The guest mounts debugfs only; tracefs has its own mount point.
 [ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null
@@ -166,5 +168,69 @@ check_quiet() {
 	[ -z "$(grep -v '^#' $T/trace)" ]
 }
 ktap_test_result "events off leave the trace empty" check_quiet
+
+# bufpoolstat's table row of pool $1 in file $2, and field $3 of it.
+stat_row() {
+	awk -v n="$1" -v f="$3" '$1 == n { print $f }' "$2"
+}
+
+# A pool created while bufpoolstat waits: all its allocations, failures
+# and waits fall in the interval, so their rates are its counters over
+# the interval. Catches columns read from the wrong place, rates not
+# divided by the interval, and a new pool shown with no rate.
+mkdir -p /tmp/bps
+TMPDIR=/tmp/bps sh /root/bufpoolstat -b -n 1 -d 8 >/tmp/bps.out 2>&1 &
+bps=$!
+i=0
+while [ -z "$(ls /tmp/bps/*/prev 2>/dev/null)" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+insmod $CLIENT name=stat max_bufs=64 min_bufs=4 cycles=500 burst=0 hold=64 \
+	notify=1 try_atomic=1
+wait $bps
+check_bufpoolstat() {
+	dt=$(sed -n 's/.*rates over \([0-9.]*\)s$/\1/p' /tmp/bps.out)
+	[ -n "$dt" ] || { cat /tmp/bps.out; return 1; }
+	for c in allocs:11:8 fails:12:9 waits:13:10; do
+		name=${c%%:*}
+		want=$(stat_of stat "$name")
+		got=$(stat_row stat /tmp/bps.out "$(echo "$c" | cut -d: -f2)")
+		rate=$(stat_row stat /tmp/bps.out "$(echo "$c" | cut -d: -f3)")
+		expect_eq "$got" "$want" "$name column" || return 1
+		# The rate is printed to 0.1: rate * dt within 0.05 * dt + 1.
+		awk -v r="$rate" -v n="$want" -v t="$dt" 'BEGIN {
+			d = r * t - n; if (d < 0) d = -d
+			exit !(n > 0 && d <= 0.05 * t + 1) }' ||
+			{ ktap_print_msg "$name/s $rate over ${dt}s is not $want"; return 1; }
+	done
+	expect_eq "$(stat_row stat /tmp/bps.out 3)" 64 "MAX column" &&
+	expect_eq "$(stat_row stat /tmp/bps.out 4)" 64 "IN_USE column"
+}
+ktap_test_result "bufpoolstat: a new pool's counts and rates" check_bufpoolstat
+rmmod bufpool_test_client
+
+# Catches -n not counting tables and -s not sorting: a made-up pools
+# file (-f), with its columns in another order than bufpool's.
+cat >/tmp/bps.pools <<EOF
+# name allocs fails waits buf_size max min in_use free cached hwm
+bb 100 5 0 64 8 0 0 0 0 0
+aa 300 0 9 64 8 0 0 0 0 0
+cc 200 1 0 64 8 0 0 0 0 0
+EOF
+check_bufpoolstat_sort() {
+	sh /root/bufpoolstat -f /tmp/bps.pools -n 2 -d 0.1 -s allocs >/tmp/bps.out 2>&1 &&
+	expect_eq "$(grep -c '^NAME ' /tmp/bps.out)" 2 "tables for -n 2" &&
+	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s%s ", $1, $11 }' /tmp/bps.out)" \
+		"aa300 cc200 bb100 aa300 cc200 bb100 " "-s allocs" &&
+	sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -d 0.1 -s fails >/tmp/bps.out 2>&1 &&
+	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s ", $1 }' /tmp/bps.out)" \
+		"bb cc aa " "-s fails" &&
+	sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -d 0.1 -s name >/tmp/bps.out 2>&1 &&
+	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s ", $1 }' /tmp/bps.out)" \
+		"aa bb cc " "-s name" &&
+	! sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -s nosuch 2>/dev/null
+}
+ktap_test_result "bufpoolstat: -n tables, sorted by -s" check_bufpoolstat_sort
 
 ktap_finished
