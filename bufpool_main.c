@@ -1892,4 +1892,6 @@ static void __exit bufpool_exit(void)
 module_init(bufpool_init);
 module_exit(bufpool_exit);
 MODULE_DESCRIPTION("Per-subsystem pools of fixed-size buffers");
+MODULE_AUTHOR("The bufpool maintainers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(BUFPOOL_VERSION);
