@@ -107,6 +107,8 @@ struct demo_run {
 	u32 seq;
 	struct llist_head rxq;
 	struct task_struct *proto;
+	/* when the disk issues its last I/O */
+	ktime_t end;
 
 	/* disk: the issuing thread and its one I/O in flight */
 	struct task_struct *disk;
@@ -261,10 +263,24 @@ static void demo_disk_io(struct demo_run *r)
 	r->res.ios++;
 }
 
+/* Until @next, or for good once the run is over: kthread_stop() wakes it. */
+static void demo_disk_sleep(struct demo_run *r, ktime_t next)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (!kthread_should_stop()) {
+		if (ktime_before(next, r->end))
+			schedule_hrtimeout(&next, HRTIMER_MODE_ABS);
+		else
+			schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
 /*
- * The disk issues at its own pace: one I/O every @io_interval_us, or as
- * soon as the last one is done if that took longer. A late I/O does not
- * make the next ones leave early, so waits are not hidden by a catch-up.
+ * The disk issues at its own pace: one I/O every @io_interval_us until
+ * the run ends, or as soon as the last one is done if that took longer.
+ * A late I/O does not make the next ones leave early, so waits are not
+ * hidden by a catch-up.
  */
 static int demo_disk_fn(void *arg)
 {
@@ -272,14 +288,13 @@ static int demo_disk_fn(void *arg)
 	ktime_t next = ktime_get();
 
 	while (!kthread_should_stop()) {
-		demo_disk_io(r);
-		next = ktime_add_us(next, io_interval_us);
-		if (ktime_before(next, ktime_get()))
-			next = ktime_get();
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule_hrtimeout(&next, HRTIMER_MODE_ABS);
-		__set_current_state(TASK_RUNNING);
+		if (ktime_before(next, r->end)) {
+			demo_disk_io(r);
+			next = ktime_add_us(next, io_interval_us);
+			if (ktime_before(next, ktime_get()))
+				next = ktime_get();
+		}
+		demo_disk_sleep(r, next);
 	}
 	return 0;
 }
@@ -355,6 +370,7 @@ static struct demo_run *demo_alloc_run(void)
 
 static int demo_start(struct demo_run *r)
 {
+	r->end = ktime_add_ms(ktime_get(), duration_ms);
 	r->proto = kthread_run(demo_proto_fn, r, "demo-protocol");
 	if (IS_ERR(r->proto))
 		return PTR_ERR(r->proto);
@@ -455,7 +471,8 @@ static void demo_print(const struct demo_result *res)
 	demo_row("disk wait p99 (us)", res[0].p99, res[1].p99);
 	demo_row("disk wait max (us)", res[0].max, res[1].max);
 	pr_info("the disk did %llu I/Os of its %u with a pool of its own (median wait %u us), %llu sharing one with the flood (median wait %u us)\n",
-		res[0].ios, duration_ms * 1000U / io_interval_us, res[0].p50,
+		res[0].ios, DIV_ROUND_UP(duration_ms * 1000U, io_interval_us),
+		res[0].p50,
 		res[1].ios, res[1].p50);
 }
 
