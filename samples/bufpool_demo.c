@@ -62,6 +62,11 @@ MODULE_PARM_DESC(disk_bufs, "disk pool cap in run 1; run 2's shared pool has net
 static uint io_bufs = 16;
 module_param(io_bufs, uint, 0444);
 MODULE_PARM_DESC(io_bufs, "buffers per disk I/O, at most disk_bufs");
+/*
+ * Well above io_service_us: under QEMU the kernel often falls back to the
+ * jiffies clock, and a completion then comes a tick or two late; it must
+ * still come before the next I/O is due, or run 1 would lose I/Os too.
+ */
 static uint io_interval_us = 10000;
 module_param(io_interval_us, uint, 0444);
 MODULE_PARM_DESC(io_interval_us, "one disk I/O issued every so often (100 ..)");
@@ -70,7 +75,7 @@ module_param(io_service_us, uint, 0444);
 MODULE_PARM_DESC(io_service_us, "time from issue to completion of a disk I/O");
 static uint io_timeout_ms = 100;
 module_param(io_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(io_timeout_ms, "longest wait for an I/O's buffers before it fails");
+MODULE_PARM_DESC(io_timeout_ms, "longest wait for an I/O's buffers before it fails (1 ..)");
 
 /* Waits kept per run for the percentiles; further I/Os are only counted. */
 #define DEMO_MAX_WAITS		65536
@@ -107,11 +112,10 @@ struct demo_run {
 	u32 seq;
 	struct llist_head rxq;
 	struct task_struct *proto;
-	/* when the disk issues its last I/O */
-	ktime_t end;
 
 	/* disk: the issuing thread and its one I/O in flight */
 	struct task_struct *disk;
+	ktime_t end;		/* no I/O is issued from then on */
 	struct hrtimer io_timer;
 	struct completion io_done;
 	struct bufpool_buf **io;
@@ -485,7 +489,8 @@ static int demo_check_params(void)
 	    !net_bufs || !disk_bufs || net_bufs > BUFPOOL_MAX_BUFS ||
 	    disk_bufs > BUFPOOL_MAX_BUFS ||
 	    net_bufs + disk_bufs > BUFPOOL_MAX_BUFS ||
-	    !io_bufs || io_bufs > disk_bufs || io_interval_us < 100) {
+	    !io_bufs || io_bufs > disk_bufs || io_interval_us < 100 ||
+	    !io_timeout_ms) {
 		pr_err("invalid parameters (see modinfo bufpool_demo)\n");
 		return -EINVAL;
 	}
