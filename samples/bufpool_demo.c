@@ -29,7 +29,6 @@
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/llist.h>
-#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -50,7 +49,7 @@ MODULE_PARM_DESC(rx_period_us, "netrx interrupt period (50 ..)");
 static uint rx_burst = 16;
 module_param(rx_burst, uint, 0444);
 MODULE_PARM_DESC(rx_burst, "packets arriving per netrx interrupt");
-static uint proto_pps = 500;
+static uint proto_pps = 200;
 module_param(proto_pps, uint, 0444);
 MODULE_PARM_DESC(proto_pps, "packets per second the protocol thread handles");
 static uint net_bufs = 256;
