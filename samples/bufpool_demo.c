@@ -5,7 +5,9 @@
  * Two subsystems share the machine. "netrx" receives packets in hard IRQ
  * (an hrtimer standing in for a NIC's interrupt) faster than its
  * "protocol" kthread can process them, so its buffers pile up in the
- * protocol's queue; a packet that finds no free buffer is dropped. "disk"
+ * protocol's queue; a packet that finds no free buffer is dropped, and
+ * netrx then takes none until a notify request has refilled its ring
+ * with a burst's worth (no polling). "disk"
  * is a kthread issuing I/Os at a steady rate, each over @io_bufs buffers
  * taken with GFP_NOIO, sleeping up to @io_timeout_ms, and completed from
  * hard IRQ @io_service_us later, where its buffers go back.
@@ -81,16 +83,20 @@ MODULE_PARM_DESC(io_timeout_ms, "longest wait for an I/O's buffers before it fai
 /* Protocol credit carried over a long sleep, so it cannot catch up in bursts. */
 #define DEMO_PROTO_MAX_CREDIT	(10 * NSEC_PER_MSEC)
 
-/* At the head of each packet's buffer, as an skb's head would be. */
+/*
+ * At the head of each packet's buffer, as an skb's head would be. The
+ * protocol keeps only this pointer and finds the buffer from it
+ * (bufpool_data_to_buf()), as the network stack does with skb->head.
+ */
 struct demo_pkt {
 	struct llist_node node;
-	struct bufpool_buf *buf;
 	u32 seq;
 };
 
 struct demo_result {
 	u64 rx;
 	u64 drops;
+	u64 refills;
 	u64 processed;
 	u64 bad;
 	u64 ios;
@@ -109,6 +115,17 @@ struct demo_run {
 	/* netrx: the interrupt and the queue to the protocol thread */
 	struct hrtimer rx_timer;
 	u32 seq;
+	/*
+	 * The receive ring: once the pool runs dry, netrx stops taking
+	 * buffers (every packet is dropped, none is polled for) until a
+	 * notify request hands it a burst's worth, in line with the pool's
+	 * other waiters. @paused is set by the interrupt and cleared, after
+	 * @ring_n is written, by the request's callback.
+	 */
+	struct bufpool_notify refill;
+	struct bufpool_buf **ring;
+	unsigned int ring_n;
+	bool paused;
 	struct llist_head rxq;
 	struct task_struct *proto;
 
@@ -129,18 +146,48 @@ static size_t demo_payload(void)
 
 static bool demo_rx_one(struct demo_run *r)
 {
-	struct bufpool_buf *buf = bufpool_alloc(r->net_pool, GFP_ATOMIC);
+	struct bufpool_buf *buf;
 	struct demo_pkt *pkt;
 
+	if (r->ring_n)
+		buf = r->ring[--r->ring_n];
+	else
+		buf = bufpool_alloc(r->net_pool, GFP_ATOMIC);
 	if (!buf)
 		return false;
 	pkt = bufpool_buf_data(buf);
-	pkt->buf = buf;
 	pkt->seq = r->seq++;
 	memset(pkt + 1, (u8)pkt->seq, demo_payload());
 	llist_add(&pkt->node, &r->rxq);
 	r->res.rx++;
 	return true;
+}
+
+/* From an irq_work: the pool handed netrx a burst's worth of buffers. */
+static void demo_rx_refilled(struct bufpool_notify *nb, int err)
+{
+	struct demo_run *r = container_of(nb, struct demo_run, refill);
+
+	if (!err) {
+		r->ring_n = rx_burst;
+		r->res.refills++;
+	}
+	/* Pairs with the acquire in demo_rx_tick(): the ring first. */
+	smp_store_release(&r->paused, false);
+}
+
+/* The pool ran dry: receive nothing until a burst's worth is ours. */
+static void demo_rx_pause(struct demo_run *r)
+{
+	int err;
+
+	WRITE_ONCE(r->paused, true);
+	err = bufpool_alloc_notify(r->net_pool, rx_burst, r->ring, &r->refill);
+	if (err == -EINPROGRESS)
+		return;		/* demo_rx_refilled() resumes */
+	if (!err)
+		r->ring_n = rx_burst;
+	WRITE_ONCE(r->paused, false);
 }
 
 /* Hard IRQ. Only this timer touches rx, drops and seq; runs are never concurrent. */
@@ -149,15 +196,17 @@ static enum hrtimer_restart demo_rx_tick(struct hrtimer *t)
 	struct demo_run *r = container_of(t, struct demo_run, rx_timer);
 	unsigned int i;
 
-	for (i = 0; i < rx_burst; i++) {
-		/*
-		 * The ring is full until the protocol frees a buffer: the
-		 * rest of this burst is lost, and the next interrupt tries
-		 * again, as a NIC with no free descriptor does.
-		 */
-		if (!demo_rx_one(r)) {
-			r->res.drops += rx_burst - i;
-			break;
+	/* Pairs with the release in demo_rx_refilled(): then the ring. */
+	if (smp_load_acquire(&r->paused)) {
+		/* No free descriptor: the burst is lost on the wire. */
+		r->res.drops += rx_burst;
+	} else {
+		for (i = 0; i < rx_burst; i++) {
+			if (!demo_rx_one(r)) {
+				r->res.drops += rx_burst - i;
+				demo_rx_pause(r);
+				break;
+			}
 		}
 	}
 	hrtimer_forward_now(t, ns_to_ktime((u64)rx_period_us * NSEC_PER_USEC));
@@ -170,7 +219,7 @@ static void demo_proto_one(struct demo_run *r, struct demo_pkt *pkt)
 	if (memchr_inv(pkt + 1, (u8)pkt->seq, demo_payload()))
 		r->res.bad++;
 	r->res.processed++;
-	bufpool_put(pkt->buf);
+	bufpool_put(bufpool_data_to_buf(r->net_pool, pkt));
 }
 
 /* Handle what @credit_ns pays for, oldest first; returns the credit left. */
@@ -215,7 +264,8 @@ static int demo_proto_fn(void *arg)
 		todo = llist_del_all(&r->rxq);
 	for (; todo; todo = next) {
 		next = todo->next;
-		bufpool_put(llist_entry(todo, struct demo_pkt, node)->buf);
+		bufpool_put(bufpool_data_to_buf(r->net_pool,
+						llist_entry(todo, struct demo_pkt, node)));
 		if (!next)
 			next = llist_del_all(&r->rxq);
 	}
@@ -311,6 +361,7 @@ static struct bufpool *demo_pool(const char *name, unsigned int bufs)
 	struct bufpool_params p = {
 		.name = name, .buf_size = buf_size,
 		.max_bufs = bufs, .min_bufs = bufs,
+		.flags = BUFPOOL_F_LOOKUP,	/* for the protocol */
 	};
 
 	return bufpool_create(&p);
@@ -346,6 +397,7 @@ static void demo_destroy_pools(struct demo_run *r)
 static void demo_free_run(struct demo_run *r)
 {
 	kvfree(r->waits);
+	kfree(r->ring);
 	kfree(r->io);
 	kfree(r);
 }
@@ -357,12 +409,14 @@ static struct demo_run *demo_alloc_run(void)
 	if (!r)
 		return NULL;
 	r->io = kcalloc(io_bufs, sizeof(*r->io), GFP_KERNEL);
+	r->ring = kcalloc(rx_burst, sizeof(*r->ring), GFP_KERNEL);
 	r->waits = kvcalloc(DEMO_MAX_WAITS, sizeof(*r->waits), GFP_KERNEL);
-	if (!r->io || !r->waits) {
+	if (!r->io || !r->ring || !r->waits) {
 		demo_free_run(r);
 		return NULL;
 	}
 	init_llist_head(&r->rxq);
+	bufpool_notify_init(&r->refill, demo_rx_refilled);
 	init_completion(&r->io_done);
 	hrtimer_init(&r->rx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	r->rx_timer.function = demo_rx_tick;
@@ -395,6 +449,10 @@ static int demo_start(struct demo_run *r)
 static void demo_stop(struct demo_run *r)
 {
 	hrtimer_cancel(&r->rx_timer);
+	/* A refill still queued gives back what it holds; one done is ours. */
+	bufpool_notify_cancel(&r->refill);
+	bufpool_put_bulk(r->ring_n, r->ring);
+	r->ring_n = 0;
 	kthread_stop(r->disk);
 	/* complete() may run before the callback has returned. */
 	hrtimer_cancel(&r->io_timer);
@@ -465,6 +523,7 @@ static void demo_print(const struct demo_result *res)
 		net_bufs + disk_bufs);
 	demo_row("packets received", res[0].rx, res[1].rx);
 	demo_row("packets dropped", res[0].drops, res[1].drops);
+	demo_row("netrx ring refills", res[0].refills, res[1].refills);
 	demo_row("packets processed", res[0].processed, res[1].processed);
 	demo_row("packet data errors", res[0].bad, res[1].bad);
 	demo_row("disk I/Os completed", res[0].ios, res[1].ios);
