@@ -2,7 +2,7 @@
 #
 # make               build bufpool.ko and the test modules for the running kernel
 # make KDIR=DIR      ... against another kernel build directory
-# make run           boot the test VM, load bufpool and show its debugfs files
+# make run           boot the test VM and run the demo (samples/bufpool_demo.c)
 # make check         every test on every test kernel; installs what is missing
 # make bench         bufpool against the kernel's own pools on the perf kernel;
 #                    BENCH="param=value ..." for the benchmark module

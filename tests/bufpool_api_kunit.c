@@ -22,8 +22,17 @@
 #define BA_POOLS	4
 #define BA_BUFS		256
 
+/* A second party: a kthread that sleeps for a buffer, or destroys. */
+struct ba_thread {
+	struct task_struct *task;
+	struct bufpool *pool;
+	struct bufpool_buf *buf;	/* what a sleeper got, or an error */
+	bool destroyer;
+};
+
 /* What a case holds, released by ba_exit() whatever happened. */
 struct ba_ctx {
+	struct ba_thread threads[BA_POOLS];
 	struct bufpool_notify *notifies[BA_POOLS];
 	struct bufpool *pools[BA_POOLS];
 	struct bufpool_buf *held[BA_BUFS];
@@ -36,15 +45,37 @@ static int ba_init(struct kunit *test)
 	return test->priv ? 0 : -ENOMEM;
 }
 
+/* Wait for @th to end; a sleeper's buffer is then the caller's. */
+static void ba_thread_join(struct ba_thread *th)
+{
+	if (!th->task)
+		return;
+	kthread_stop(th->task);
+	put_task_struct(th->task);
+	th->task = NULL;
+}
+
 static void ba_exit(struct kunit *test)
 {
 	struct ba_ctx *ctx = test->priv;
+	struct ba_thread *th;
 	int i;
 
 	/* A request still queued gives back what it holds. */
 	for (i = 0; i < BA_POOLS && ctx->notifies[i]; i++)
 		bufpool_notify_cancel(ctx->notifies[i]);
 	bufpool_put_bulk(ctx->nr_held, ctx->held);
+	/* Sleepers get one of those or time out; destroyers wait for all. */
+	for (i = 0; i < BA_POOLS; i++) {
+		th = &ctx->threads[i];
+		if (th->destroyer)
+			continue;
+		ba_thread_join(th);
+		if (!IS_ERR_OR_NULL(th->buf))
+			bufpool_put(th->buf);
+	}
+	for (i = 0; i < BA_POOLS; i++)
+		ba_thread_join(&ctx->threads[i]);
 	for (i = 0; i < BA_POOLS; i++)
 		bufpool_destroy(ctx->pools[i]);
 }
@@ -86,6 +117,17 @@ static void ba_destroy(struct kunit *test, struct bufpool *pool)
 		if (ctx->pools[i] == pool)
 			ctx->pools[i] = NULL;
 	bufpool_destroy(pool);
+}
+
+/* Another party destroys @pool now: ba_exit() must not. */
+static void ba_disown(struct kunit *test, struct bufpool *pool)
+{
+	struct ba_ctx *ctx = test->priv;
+	int i;
+
+	for (i = 0; i < BA_POOLS; i++)
+		if (ctx->pools[i] == pool)
+			ctx->pools[i] = NULL;
 }
 
 /* Take a buffer that ba_exit() puts back if the case does not. */
@@ -419,12 +461,41 @@ static void ba_notify_from_irq(struct kunit *test)
 
 static int ba_sleeper(void *arg)
 {
-	struct bufpool_buf **slot = arg;
-	struct bufpool *pool = bufpool_buf_pool(*slot);
+	struct ba_thread *th = arg;
 
-	*slot = bufpool_alloc_wait(pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE,
-				   BA_WAIT);
+	th->buf = bufpool_alloc_wait(th->pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE,
+				     BA_WAIT);
 	return 0;
+}
+
+static int ba_destroyer(void *arg)
+{
+	struct ba_thread *th = arg;
+
+	bufpool_destroy(th->pool);
+	return 0;
+}
+
+/* Start a sleeper or a destroyer on @pool; ba_exit() joins it. */
+static struct ba_thread *ba_thread_start(struct kunit *test,
+					 struct bufpool *pool, bool destroyer)
+{
+	struct ba_ctx *ctx = test->priv;
+	struct ba_thread *th;
+	int i;
+
+	for (i = 0; i < BA_POOLS && ctx->threads[i].pool; i++)
+		;
+	KUNIT_ASSERT_LT(test, i, BA_POOLS);
+	th = &ctx->threads[i];
+	th->pool = pool;
+	th->destroyer = destroyer;
+	th->task = kthread_create(destroyer ? ba_destroyer : ba_sleeper, th,
+				  "ba_thread/%d", i);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(th->task));
+	get_task_struct(th->task);
+	wake_up_process(th->task);
+	return th;
 }
 
 static bool ba_wait_waiters(struct bufpool *pool, unsigned int n)
@@ -448,22 +519,19 @@ static bool ba_wait_waiters(struct bufpool *pool, unsigned int n)
 static void ba_notify_fifo(struct kunit *test)
 {
 	struct bufpool *pool = ba_create(test, "kunit-notify", 64, 1, 0);
-	struct bufpool_buf *held = ba_hold(test, pool), *slot = held;
+	struct bufpool_buf *held = ba_hold(test, pool);
 	struct ba_notify *bn = ba_notify_new(test);
-	struct task_struct *t;
+	struct ba_thread *th = ba_thread_start(test, pool, false);
 
-	t = kthread_run(ba_sleeper, &slot, "ba_sleeper");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	get_task_struct(t);
 	KUNIT_ASSERT_TRUE(test, ba_wait_waiters(pool, 1));
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_notify(pool, 1, bn->bufs, &bn->nb),
 			-EINPROGRESS);
 	ba_put(test, held);
-	kthread_stop(t);
-	put_task_struct(t);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(slot));
+	ba_thread_join(th);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(th->buf));
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 0);
-	bufpool_put(slot);
+	bufpool_put(th->buf);
+	th->buf = NULL;
 	ba_notify_wait(test, bn, 1);
 	KUNIT_EXPECT_EQ(test, bn->err, 0);
 }
@@ -494,12 +562,6 @@ static void ba_notify_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 0);
 }
 
-static int ba_destroyer(void *arg)
-{
-	bufpool_destroy(arg);
-	return 0;
-}
-
 /*
  * Catches a destroy that leaves a request queued on a pool it frees (a
  * use after free when the request is cancelled or served) or never calls
@@ -510,22 +572,18 @@ static void ba_notify_destroy(struct kunit *test)
 	struct bufpool *pool = ba_create(test, "kunit-notify", 64, 2, 0);
 	struct bufpool_buf *a = ba_hold(test, pool), *b = ba_hold(test, pool);
 	struct ba_notify *bn = ba_notify_new(test);
-	struct ba_ctx *ctx = test->priv;
-	struct task_struct *t;
+	struct ba_thread *th;
 
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_notify(pool, 2, bn->bufs, &bn->nb),
 			-EINPROGRESS);
 	ba_put(test, a);		/* held by the request when destroy comes */
-	ctx->pools[0] = NULL;		/* the destroyer's now: not ba_destroy() */
-	t = kthread_run(ba_destroyer, pool, "ba_destroyer");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	get_task_struct(t);
+	ba_disown(test, pool);		/* the destroyer's now */
+	th = ba_thread_start(test, pool, true);
 	ba_notify_wait(test, bn, 0);
 	KUNIT_EXPECT_EQ(test, bn->err, -ESHUTDOWN);
 	KUNIT_EXPECT_FALSE(test, bufpool_notify_cancel(&bn->nb));
 	ba_put(test, b);		/* the last one: destroy may finish */
-	kthread_stop(t);
-	put_task_struct(t);
+	ba_thread_join(th);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 1);
 }
 
@@ -599,17 +657,6 @@ static struct ba_release *ba_release_new(struct kunit *test)
 	return r;
 }
 
-/* The pool is the release's now: ba_exit() must not destroy it. */
-static void ba_disown(struct kunit *test, struct bufpool *pool)
-{
-	struct ba_ctx *ctx = test->priv;
-	int i;
-
-	for (i = 0; i < BA_POOLS; i++)
-		if (ctx->pools[i] == pool)
-			ctx->pools[i] = NULL;
-}
-
 /* Catches an idle pool that is never freed (kmemleak) or never released. */
 static void ba_destroy_async_idle(struct kunit *test)
 {
@@ -675,19 +722,15 @@ static void ba_destroy_async_last_put(struct kunit *test)
 static void ba_destroy_async_sleeper(struct kunit *test)
 {
 	struct bufpool *pool = ba_create(test, "kunit-async", 64, 1, 0);
-	struct bufpool_buf *held = ba_hold(test, pool), *slot = held;
+	struct bufpool_buf *held = ba_hold(test, pool);
 	struct ba_release *r = ba_release_new(test);
-	struct task_struct *t;
+	struct ba_thread *th = ba_thread_start(test, pool, false);
 
-	t = kthread_run(ba_sleeper, &slot, "ba_sleeper");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	get_task_struct(t);
 	KUNIT_ASSERT_TRUE(test, ba_wait_waiters(pool, 1));
 	ba_disown(test, pool);
 	bufpool_destroy_async(pool, ba_released, r);
-	kthread_stop(t);
-	put_task_struct(t);
-	KUNIT_EXPECT_PTR_EQ(test, slot, ERR_PTR(-ESHUTDOWN));
+	ba_thread_join(th);
+	KUNIT_EXPECT_PTR_EQ(test, th->buf, ERR_PTR(-ESHUTDOWN));
 	ba_put(test, held);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->done, BA_WAIT));
 }
