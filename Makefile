@@ -6,6 +6,8 @@
 # make check         every test on every test kernel; installs what is missing
 # make bench         bufpool against the kernel's own pools on the perf kernel;
 #                    BENCH="param=value ..." for the benchmark module
+# make torture       the longer torture run at four CPUs on the debug kernel;
+#                    TORTURE="param=value ..." for the torture module
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -24,4 +26,7 @@ check:
 bench:
 	bash scripts/bench $(BENCH)
 
-.PHONY: modules clean run check bench
+torture:
+	bash scripts/torture $(TORTURE)
+
+.PHONY: modules clean run check bench torture

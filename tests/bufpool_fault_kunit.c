@@ -10,9 +10,10 @@
  *    count of allocations the pool's geometry says it makes, so that no
  *    allocation escapes the fault point;
  *  - every fault-injection site the life reaches, through the task's
- *    fail-nth (as syzkaller does): bufpool's point, failslab (every slab
- *    allocation, the slab cache's own and debugfs's included, once
- *    tests/torture.sh has turned failslab's ignore-gfp-wait off).
+ *    fail-nth (as syzkaller does): bufpool's point, and failslab on the
+ *    slab caches tests/torture.sh flags for its cache filter (the
+ *    headers', the XArray's nodes, debugfs's dentries and inodes) once
+ *    it has turned failslab's ignore-gfp-wait off.
  *
  * Each run must end with a clean error from bufpool_create(), or with a
  * working pool whose sleeping allocations waited out the failure, whose
@@ -226,10 +227,10 @@ static void bpf_each_point(struct kunit *test)
 }
 
 /*
- * Catches the same at every allocation the life reaches, the kernel's
- * own on bufpool's behalf included (the slab cache, its sysfs and debugfs
- * entries, the shrinker, the XArray): an error path that frees what it
- * did not get or keeps what it did.
+ * Catches the same at every allocation the life reaches that failslab
+ * is let fail, the kernel's own on bufpool's behalf included (debugfs
+ * entries, the XArray's nodes): an error path that frees what it did not
+ * get or keeps what it did, a debugfs failure that fails the pool.
  */
 static void bpf_each_site(struct kunit *test)
 {

@@ -280,8 +280,12 @@ static void tt_ipi_fn(void *arg)
 {
 	struct tt_hdr *h = arg;
 
-	if (!in_hardirq())
-		tt_err("the IPI put outside hard IRQ");
+	/*
+	 * In hard IRQ, or in the idle task with interrupts off when the
+	 * target was polling and the kernel spared the IPI.
+	 */
+	if (!irqs_disabled())
+		tt_err("the cross-CPU put ran with interrupts on");
 	tt_put(h, TT_SENT(TT_VIA_IPI));
 }
 
@@ -405,11 +409,15 @@ static void tt_op_give(struct tt_worker *w, u32 how)
 		break;
 	case 3:
 		tt_retag(h, tag, TT_SENT(TT_VIA_IPI));
-		cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
-		if (cpu >= nr_cpu_ids || smp_call_function_single(cpu, tt_ipi_fn, h, 1))
-			tt_put(h, TT_SENT(TT_VIA_IPI));	/* it went offline */
-		else
+		/* Not preemptible: the other CPU must stay another one. */
+		cpu = cpumask_any_but(cpu_online_mask, get_cpu());
+		if (cpu < nr_cpu_ids && !smp_call_function_single(cpu, tt_ipi_fn, h, 1)) {
 			tt_count(TT_PUT_IPI, 1);
+			h = NULL;
+		}
+		put_cpu();
+		if (h)	/* the only CPU online */
+			tt_put(h, TT_SENT(TT_VIA_IPI));
 		break;
 	case 4:
 		/* With a reference of our own, dropped once it is theirs. */
