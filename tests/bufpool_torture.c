@@ -192,7 +192,10 @@ static bool tt_tag_taken(u64 tag)
 	return (tag >> 48) == TT_HELD_MAGIC || (tag >> 48) == TT_SENT_MAGIC;
 }
 
-/* A holder takes @buf: nobody else may have it. */
+/*
+ * A holder takes @buf: nobody else may have it. Catches a buffer handed
+ * out twice (a depot or magazine race, a put counted twice).
+ */
 static u64 tt_take(struct bufpool_buf *buf, u32 id, u32 seq)
 {
 	struct tt_hdr *h = bufpool_buf_data(buf);
@@ -560,7 +563,9 @@ static unsigned long tt_shrink(struct bufpool *pool, unsigned long n)
 /*
  * What must hold whenever the pool lock is free: nobody sleeps while a
  * buffer idles in the depot, the reserve is never given back, the cap
- * never passed.
+ * never passed. Catches a returned buffer parked instead of handed to a
+ * waiter (a lost wakeup), the shrinker eating the reserve, growth past
+ * the cap.
  */
 static void tt_sample(struct tt_pool *tp)
 {
@@ -772,7 +777,11 @@ static bool tt_idle_ok(struct bufpool *pool, struct bufpool_buf *buf)
 	       buf->pool == pool;
 }
 
-/* Every idle buffer, in the magazines and the depot, is there exactly once. */
+/*
+ * Every idle buffer, in the magazines and the depot, is there exactly
+ * once. Catches a buffer lost (left in a dead CPU's magazine, dropped by
+ * a drain), duplicated, or idle but still marked live.
+ */
 static void tt_walk(struct tt_pool *tp)
 {
 	struct bufpool *pool = tp->pool;
@@ -811,6 +820,7 @@ static void tt_walk(struct tt_pool *tp)
 	kfree(all);
 }
 
+/* Catches counters that drift from the truth (a failure not counted). */
 static void tt_check_stats(struct tt_pool *tp, unsigned int out)
 {
 	u64 allocs = atomic64_read(&tp->allocs), fails = atomic64_read(&tp->fails);
@@ -859,7 +869,8 @@ static bool tt_wait_waiters(struct bufpool *pool, unsigned int n)
 /*
  * From one CPU, every buffer up to the cap (none lost in a magazine of a
  * CPU that went away); then a waiter sleeps only with nothing free, and
- * is served by the next put.
+ * is served by the next put. Catches buffers out of reach, a caller told
+ * "empty" while buffers idle elsewhere, a put that wakes nobody.
  */
 static void tt_check_all_reachable(struct tt_pool *tp)
 {
