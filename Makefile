@@ -10,6 +10,8 @@
 #                    depmod), and for client builds the public header into
 #                    $(PREFIX)/include/bufpool/linux/ and Module.symvers into
 #                    $(PREFIX)/lib/bufpool/RELEASE/; DESTDIR= stages it all
+# make torture       the longer torture run at four CPUs on the debug kernel;
+#                    TORTURE="param=value ..." for the torture module
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr/local
@@ -46,4 +48,7 @@ check:
 bench:
 	bash scripts/bench $(BENCH)
 
-.PHONY: modules clean install version run check bench
+torture:
+	bash scripts/torture $(TORTURE)
+
+.PHONY: modules clean install version run check bench torture

@@ -1,0 +1,1148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bufpool torture: a bounded stress run, in iterations, not wall time.
+ *
+ * At load it runs @phases phases. In each, a few pools of different
+ * layouts are shared by @nthreads worker threads per online CPU, each
+ * doing @iterations operations picked by a seeded PRNG (the seed is
+ * printed, and seed=N replays the same choices): allocations that fail at
+ * once, wait with short timeouts or are cut short by signals, bulk ones,
+ * puts from the worker, from a hard-IRQ hrtimer, from a tasklet and from
+ * another CPU by IPI, buffers handed from worker to worker, with and
+ * without an extra reference. Beside them, one thread runs the pools'
+ * shrinkers, samples their invariants under the pool lock and signals the
+ * workers; one takes CPUs offline and online again; one creates and
+ * destroys pools of its own while their buffers are still out, with a
+ * thread that brings those home late.
+ *
+ * Every holder stamps a tag of its own into the buffer as it takes it and
+ * checks it as it gives the buffer on: a buffer handed to two holders at
+ * once is caught by the second. At the end of each phase, with everything
+ * quiet, each pool must account for every buffer it ever created exactly
+ * once (a walk of its depot and magazines), its counters must equal the
+ * test's own, all its buffers must be reachable from one CPU, and a waiter
+ * must sleep only while no buffer is free and be served by the next put.
+ *
+ * With faults=1 the workers and the pool churner are subject to bufpool's
+ * fault point and to failslab (tests/torture.sh sets their rate, with the
+ * task filter on; the pools' slab caches are flagged for failslab's cache
+ * filter here): allocations may then fail, and must fail cleanly.
+ *
+ * The result is a KTAP list of cases, one per phase, and the figures, in
+ * /sys/kernel/debug/bufpool_torture/report, which tests/torture.sh turns
+ * into a KTAP document. Loading fails only if the run could not start.
+ */
+#include <linux/bufpool.h>
+#include <linux/cpu.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/interrupt.h>
+#include <linux/kthread.h>
+#include <linux/llist.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "bufpool_internal.h"
+
+static uint iterations = 2000;
+module_param(iterations, uint, 0444);
+MODULE_PARM_DESC(iterations, "operations per worker and phase");
+static uint phases = 3;
+module_param(phases, uint, 0444);
+MODULE_PARM_DESC(phases, "phases, each with pools of its own");
+static ulong seed;
+module_param(seed, ulong, 0444);
+MODULE_PARM_DESC(seed, "PRNG seed; 0 picks one (printed)");
+static uint nthreads = 2;
+module_param(nthreads, uint, 0444);
+MODULE_PARM_DESC(nthreads, "workers per online CPU");
+static bool hotplug = true;
+module_param(hotplug, bool, 0444);
+MODULE_PARM_DESC(hotplug, "take CPUs offline and online during the run");
+static bool churn = true;
+module_param(churn, bool, 0444);
+MODULE_PARM_DESC(churn, "create and destroy pools during the run");
+static bool faults;
+module_param(faults, bool, 0444);
+MODULE_PARM_DESC(faults, "make workers subject to fault injection (task filter)");
+
+#define TT_POOLS	3
+#define TT_HOLD		8	/* buffers one worker holds at most */
+#define TT_BULK		4	/* largest bulk request */
+#define TT_LIVENESS_MS	10000	/* what must happen, must within this */
+#define TT_IRQ_NS	(50 * NSEC_PER_USEC)
+#define TT_CHURN_ID	0xffffU
+#define TT_MAIN_ID	0xfffeU
+
+/* Tags: who holds a buffer, in its first 8 bytes while the test has it. */
+#define TT_HELD_MAGIC	0xb71dULL
+#define TT_SENT_MAGIC	0xb71eULL
+#define TT_TAG_FREE	0x7ee7ee7ee7ee7ee7ULL
+#define TT_HELD(id, seq)	((TT_HELD_MAGIC << 48) | ((u64)(id) << 32) | (seq))
+#define TT_SENT(kind)		((TT_SENT_MAGIC << 48) | (kind))
+
+enum tt_via {		/* how a buffer travels to its next holder */
+	TT_VIA_IRQ,	/* the hrtimer, in hard IRQ */
+	TT_VIA_SOFTIRQ,	/* the tasklet */
+	TT_VIA_HAND,	/* another worker */
+	TT_VIA_LATE,	/* the late returner, for the churned pools */
+	TT_VIA_IPI,	/* another CPU, in hard IRQ */
+};
+
+/* The head of a buffer's data while the test holds it. */
+struct tt_hdr {
+	atomic64_t tag;
+	struct llist_node node;
+	struct bufpool_buf *buf;
+	int cpu;		/* where it was taken */
+};
+
+struct tt_pool {
+	struct bufpool *pool;
+	struct bufpool_params p;
+	char name[BUFPOOL_NAME_MAX + 1];
+	atomic64_t allocs;	/* buffers the test got */
+	atomic64_t fails;	/* calls that got none */
+};
+
+struct tt_worker {
+	struct task_struct *task;
+	u32 id;
+	u32 seq;
+	struct rnd_state rnd;
+	unsigned int nheld;
+	struct bufpool_buf *held[TT_HOLD];
+	u64 tags[TT_HOLD];
+	struct completion done;
+};
+
+enum tt_stat {
+	/* operations, up to TT_SHARED */
+	TT_ALLOC, TT_ALLOC_WAIT, TT_BULK_OPS, TT_PUT, TT_PUT_IRQ, TT_PUT_SOFTIRQ,
+	TT_PUT_IPI, TT_HANDED, TT_SHARED, TT_CROSS_CPU, TT_WAITS, TT_TIMEOUTS,
+	TT_EINTR, TT_EAGAIN, TT_ESHUTDOWN, TT_SIGNALS, TT_HOTPLUG, TT_CREATED,
+	TT_DESTROYED, TT_DESTROYED_BUSY, TT_CREATE_ENOMEM, TT_GROW_FAILS,
+	TT_SCANS, TT_SHRUNK, TT_SAMPLES, TT_FLAGGED, TT_NR,
+};
+
+static const char * const tt_stat_names[TT_NR] = {
+	"allocs", "alloc_waits", "bulk_allocs", "puts", "puts_hardirq",
+	"puts_softirq", "puts_ipi", "handed_over", "shared_with_get",
+	"cross_cpu_puts", "waits", "timeouts", "eintr", "eagain",
+	"eshutdown", "signals", "hotplug_cycles", "pools_created",
+	"pools_destroyed", "destroyed_with_buffers_out", "create_enomem",
+	"grow_fails", "shrink_scans", "shrink_freed", "invariant_samples",
+	"caches_flagged_failslab",
+};
+
+static struct {
+	struct tt_pool pools[TT_POOLS];
+	struct tt_worker *workers;
+	unsigned int nworkers;
+	struct llist_head irq_list, softirq_list, hand_list, late_list;
+	unsigned long irq_armed;
+	struct hrtimer timer;
+	struct tasklet_struct tasklet;
+	wait_queue_head_t late_wq;
+	atomic_t in_transit;
+	atomic64_t stat[TT_NR];
+	atomic_t errors;
+	struct rnd_state rnd;	/* the helpers', under main's control */
+	char *report;
+	size_t len;
+	struct dentry *dir;
+} tt;
+
+#define tt_err(fmt, ...) do {						\
+	atomic_inc(&tt.errors);						\
+	pr_err_ratelimited("bufpool_torture: " fmt "\n", ##__VA_ARGS__); \
+} while (0)
+
+static void tt_count(enum tt_stat s, long n)
+{
+	atomic64_add(n, &tt.stat[s]);
+}
+
+static __printf(1, 2) void tt_print(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	tt.len += vscnprintf(tt.report + tt.len, PAGE_SIZE * 4 - tt.len, fmt, args);
+	va_end(args);
+}
+
+static u32 tt_rand(struct rnd_state *rnd, u32 n)
+{
+	return prandom_u32_state(rnd) % n;
+}
+
+/* Tags */
+
+static bool tt_tag_taken(u64 tag)
+{
+	return (tag >> 48) == TT_HELD_MAGIC || (tag >> 48) == TT_SENT_MAGIC;
+}
+
+/*
+ * A holder takes @buf: nobody else may have it. Catches a buffer handed
+ * out twice (a depot or magazine race, a put counted twice).
+ */
+static u64 tt_take(struct bufpool_buf *buf, u32 id, u32 seq)
+{
+	struct tt_hdr *h = bufpool_buf_data(buf);
+	u64 tag = TT_HELD(id, seq), old;
+
+	old = atomic64_xchg(&h->tag, tag);
+	if (tt_tag_taken(old))
+		tt_err("pool '%s': buffer handed out while held (tag %llx)",
+		       bufpool_name(bufpool_buf_pool(buf)), old);
+	h->buf = buf;
+	h->cpu = raw_smp_processor_id();
+	return tag;
+}
+
+/* The tag must still be @expect; it becomes @next. */
+static void tt_retag(struct tt_hdr *h, u64 expect, u64 next)
+{
+	u64 old = atomic64_xchg(&h->tag, next);
+
+	if (old != expect)
+		tt_err("pool '%s': tag %llx, expected %llx: two holders at once",
+		       bufpool_name(bufpool_buf_pool(h->buf)), old, expect);
+}
+
+/* Give the buffer back for good, from any context. */
+static void tt_put(struct tt_hdr *h, u64 expect)
+{
+	struct bufpool_buf *buf = h->buf;
+
+	if (h->cpu != raw_smp_processor_id())
+		tt_count(TT_CROSS_CPU, 1);
+	tt_retag(h, expect, TT_TAG_FREE);
+	bufpool_put(buf);
+}
+
+/* Buffers in transit: the hrtimer, the tasklet, the late returner. */
+
+static void tt_send(struct bufpool_buf *buf, u64 tag, enum tt_via via,
+		    struct llist_head *list)
+{
+	struct tt_hdr *h = bufpool_buf_data(buf);
+
+	tt_retag(h, tag, TT_SENT(via));
+	atomic_inc(&tt.in_transit);
+	llist_add(&h->node, list);
+}
+
+static long tt_put_list(struct llist_head *list, enum tt_via via)
+{
+	struct llist_node *first = llist_del_all(list);
+	struct tt_hdr *h, *tmp;
+	long n = 0;
+
+	llist_for_each_entry_safe(h, tmp, first, node) {
+		tt_put(h, TT_SENT(via));
+		atomic_dec(&tt.in_transit);
+		n++;
+	}
+	return n;
+}
+
+static enum hrtimer_restart tt_timer_fn(struct hrtimer *timer)
+{
+	if (!in_hardirq())
+		tt_err("the hrtimer put outside hard IRQ");
+	tt_count(TT_PUT_IRQ, tt_put_list(&tt.irq_list, TT_VIA_IRQ));
+	clear_bit(0, &tt.irq_armed);
+	/* A sender that saw the bit set must find its buffer seen here. */
+	smp_mb__after_atomic();
+	if (!llist_empty(&tt.irq_list) && !test_and_set_bit(0, &tt.irq_armed)) {
+		hrtimer_forward_now(timer, ns_to_ktime(TT_IRQ_NS));
+		return HRTIMER_RESTART;
+	}
+	return HRTIMER_NORESTART;
+}
+
+static void tt_tasklet_fn(struct tasklet_struct *t)
+{
+	if (!in_serving_softirq())
+		tt_err("the tasklet put outside softirq");
+	tt_count(TT_PUT_SOFTIRQ, tt_put_list(&tt.softirq_list, TT_VIA_SOFTIRQ));
+}
+
+static void tt_ipi_fn(void *arg)
+{
+	struct tt_hdr *h = arg;
+
+	/*
+	 * In hard IRQ, or in the idle task with interrupts off when the
+	 * target was polling and the kernel spared the IPI.
+	 */
+	if (!irqs_disabled())
+		tt_err("the cross-CPU put ran with interrupts on");
+	tt_put(h, TT_SENT(TT_VIA_IPI));
+}
+
+/* Workers */
+
+static void tt_hold(struct tt_worker *w, struct bufpool_buf *buf)
+{
+	w->held[w->nheld] = buf;
+	w->tags[w->nheld] = tt_take(buf, w->id, ++w->seq);
+	w->nheld++;
+}
+
+/* Take out held buffer @i, returning its tag. */
+static u64 tt_unhold(struct tt_worker *w, unsigned int i,
+		     struct bufpool_buf **bufp)
+{
+	u64 tag = w->tags[i];
+
+	*bufp = w->held[i];
+	w->nheld--;
+	w->held[i] = w->held[w->nheld];
+	w->tags[i] = w->tags[w->nheld];
+	return tag;
+}
+
+/* Count a call's result against its pool, the way bufpool must. */
+static void tt_result(struct tt_pool *tp, int err, unsigned int n)
+{
+	if (!err) {
+		atomic64_add(n, &tp->allocs);
+		return;
+	}
+	atomic64_inc(&tp->fails);
+	switch (err) {
+	case -ETIMEDOUT:
+		tt_count(TT_TIMEOUTS, 1);
+		break;
+	case -EINTR:
+		tt_count(TT_EINTR, 1);
+		flush_signals(current);
+		break;
+	case -EAGAIN:
+		tt_count(TT_EAGAIN, 1);
+		break;
+	case -ESHUTDOWN:
+		tt_count(TT_ESHUTDOWN, 1);
+		break;
+	default:
+		tt_err("pool '%s': allocation failed with %d", tp->name, err);
+	}
+}
+
+static void tt_op_alloc(struct tt_worker *w, struct tt_pool *tp, u32 how)
+{
+	static const unsigned int states[] = {
+		TASK_INTERRUPTIBLE, TASK_KILLABLE, TASK_UNINTERRUPTIBLE,
+	};
+	struct bufpool_buf *buf;
+	long timeout = 1 + tt_rand(&w->rnd, 3);
+
+	if (how == 0) {
+		buf = bufpool_alloc(tp->pool, GFP_ATOMIC);
+		tt_count(TT_ALLOC, 1);
+		tt_result(tp, buf ? 0 : -EAGAIN, 1);
+	} else {
+		buf = bufpool_alloc_wait(tp->pool, GFP_KERNEL, states[how - 1],
+					 timeout);
+		tt_count(TT_ALLOC_WAIT, 1);
+		tt_result(tp, PTR_ERR_OR_ZERO(buf), 1);
+		if (IS_ERR(buf))
+			buf = NULL;
+	}
+	if (buf)
+		tt_hold(w, buf);
+}
+
+static void tt_op_bulk(struct tt_worker *w, struct tt_pool *tp, bool wait)
+{
+	struct bufpool_buf *bufs[TT_BULK];
+	unsigned int n = 2 + tt_rand(&w->rnd, TT_BULK - 1), i;
+	int err;
+
+	n = min(n, TT_HOLD - w->nheld);
+	n = min(n, tp->p.max_bufs);
+	if (!n)
+		return;
+	if (wait)
+		err = bufpool_alloc_bulk_wait(tp->pool, GFP_KERNEL, n, bufs,
+					      TASK_INTERRUPTIBLE,
+					      1 + tt_rand(&w->rnd, 3));
+	else
+		err = bufpool_alloc_bulk(tp->pool, GFP_ATOMIC, n, bufs);
+	tt_count(TT_BULK_OPS, 1);
+	tt_result(tp, err, n);
+	for (i = 0; !err && i < n; i++)
+		tt_hold(w, bufs[i]);
+}
+
+/* Hand a held buffer on: to another CPU, IRQ, softirq or worker. */
+static void tt_op_give(struct tt_worker *w, u32 how)
+{
+	struct bufpool_buf *buf;
+	u64 tag = tt_unhold(w, tt_rand(&w->rnd, w->nheld), &buf);
+	struct tt_hdr *h = bufpool_buf_data(buf);
+	int cpu;
+
+	switch (how) {
+	case 0:
+		tt_put(h, tag);
+		tt_count(TT_PUT, 1);
+		break;
+	case 1:
+		tt_send(buf, tag, TT_VIA_IRQ, &tt.irq_list);
+		if (!test_and_set_bit(0, &tt.irq_armed))
+			hrtimer_start(&tt.timer, ns_to_ktime(TT_IRQ_NS),
+				      HRTIMER_MODE_REL_HARD);
+		break;
+	case 2:
+		tt_send(buf, tag, TT_VIA_SOFTIRQ, &tt.softirq_list);
+		tasklet_schedule(&tt.tasklet);
+		break;
+	case 3:
+		tt_retag(h, tag, TT_SENT(TT_VIA_IPI));
+		/* Not preemptible: the other CPU must stay another one. */
+		cpu = cpumask_any_but(cpu_online_mask, get_cpu());
+		if (cpu < nr_cpu_ids && !smp_call_function_single(cpu, tt_ipi_fn, h, 1)) {
+			tt_count(TT_PUT_IPI, 1);
+			h = NULL;
+		}
+		put_cpu();
+		if (h)	/* the only CPU online */
+			tt_put(h, TT_SENT(TT_VIA_IPI));
+		break;
+	case 4:
+		/* With a reference of our own, dropped once it is theirs. */
+		bufpool_get(buf);
+		tt_send(buf, tag, TT_VIA_HAND, &tt.hand_list);
+		bufpool_put(buf);
+		tt_count(TT_SHARED, 1);
+		break;
+	default:
+		tt_send(buf, tag, TT_VIA_HAND, &tt.hand_list);
+		tt_count(TT_HANDED, 1);
+	}
+}
+
+/* Take what other workers handed over; what does not fit goes back. */
+static void tt_op_adopt(struct tt_worker *w)
+{
+	struct llist_node *first = llist_del_all(&tt.hand_list);
+	struct tt_hdr *h, *tmp;
+
+	llist_for_each_entry_safe(h, tmp, first, node) {
+		atomic_dec(&tt.in_transit);
+		if (w->nheld == TT_HOLD) {
+			tt_put(h, TT_SENT(TT_VIA_HAND));
+			continue;
+		}
+		tt_retag(h, TT_SENT(TT_VIA_HAND), TT_TAG_FREE);
+		tt_hold(w, h->buf);
+	}
+}
+
+static void tt_put_all(struct tt_worker *w)
+{
+	struct bufpool_buf *buf;
+
+	while (w->nheld) {
+		u64 tag = tt_unhold(w, 0, &buf);
+
+		tt_put(bufpool_buf_data(buf), tag);
+		tt_count(TT_PUT, 1);
+	}
+}
+
+static void tt_op(struct tt_worker *w)
+{
+	struct tt_pool *tp = &tt.pools[tt_rand(&w->rnd, TT_POOLS)];
+	u32 r = tt_rand(&w->rnd, 100);
+
+	if (r < 45 && w->nheld == TT_HOLD)
+		r = 45 + tt_rand(&w->rnd, 55);
+	else if (r >= 45 && r < 95 && !w->nheld)
+		r = tt_rand(&w->rnd, 45);
+	if (r < 15)
+		tt_op_alloc(w, tp, 0);
+	else if (r < 33)
+		tt_op_alloc(w, tp, 1 + (r - 15) / 6);
+	else if (r < 39)
+		tt_op_bulk(w, tp, false);
+	else if (r < 45)
+		tt_op_bulk(w, tp, true);
+	else if (r < 90)
+		tt_op_give(w, (r - 45) / 8);	/* 0..5 */
+	else if (r < 95)
+		tt_put_all(w);
+	else
+		tt_op_adopt(w);
+}
+
+static void tt_make_it_fail(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	if (faults)
+		current->make_it_fail = 1;
+#endif
+}
+
+static int tt_worker_fn(void *arg)
+{
+	struct tt_worker *w = arg;
+	unsigned int i;
+
+	allow_signal(SIGUSR1);
+	tt_make_it_fail();
+	for (i = 0; i < iterations; i++) {
+		tt_op(w);
+		if (!(i % 32))
+			cond_resched();
+	}
+	tt_put_all(w);
+	complete_all(&w->done);	/* waited for twice */
+	while (!kthread_should_stop()) {
+		flush_signals(current);
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+/* Helpers */
+
+/* A thread that stays for tt_stop(), even if @fn returns first. */
+static struct task_struct *tt_helper(int (*fn)(void *), void *arg,
+				     const char *name)
+{
+	struct task_struct *t = kthread_create(fn, arg, "%s", name);
+
+	if (IS_ERR(t)) {
+		tt_err("cannot start %s", name);
+		return NULL;
+	}
+	get_task_struct(t);
+	wake_up_process(t);
+	return t;
+}
+
+static void tt_stop(struct task_struct *t)
+{
+	if (!t)
+		return;
+	kthread_stop(t);
+	put_task_struct(t);
+}
+
+/* Run a pool's shrinker as memory pressure would. */
+static unsigned long tt_shrink(struct bufpool *pool, unsigned long n)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = n };
+	/* Before 6.7, the first member of bufpool_shrinker.c's wrapper. */
+	struct shrinker *s = pool->shrinker;
+	unsigned long freed;
+
+	if (s->count_objects(s, &sc) == SHRINK_EMPTY)
+		return 0;
+	freed = s->scan_objects(s, &sc);
+	return freed == SHRINK_STOP ? 0 : freed;
+}
+
+/*
+ * What must hold whenever the pool lock is free: nobody sleeps while a
+ * buffer idles in the depot, the reserve is never given back, the cap
+ * never passed. Catches a returned buffer parked instead of handed to a
+ * waiter (a lost wakeup), the shrinker eating the reserve, growth past
+ * the cap.
+ */
+static void tt_sample(struct tt_pool *tp)
+{
+	struct bufpool *pool = tp->pool;
+	unsigned int waiters, idle, real;
+	unsigned long flags;
+
+	bufpool_lock(pool, flags);
+	waiters = pool->nr_waiters;
+	idle = pool->nr_free;
+	real = pool->backed - pool->growing;
+	bufpool_unlock(pool, flags);
+	if (waiters && idle)
+		tt_err("pool '%s': %u waiters while %u buffers idle", tp->name,
+		       waiters, idle);
+	if (real < tp->p.min_bufs || real > tp->p.max_bufs)
+		tt_err("pool '%s': %u buffers, outside %u..%u", tp->name, real,
+		       tp->p.min_bufs, tp->p.max_bufs);
+	tt_count(TT_SAMPLES, 1);
+}
+
+/* Shrinker scans, invariant samples and signals to the workers. */
+static int tt_pressure_fn(void *arg)
+{
+	struct rnd_state rnd;
+	u32 i = 0;
+
+	prandom_seed_state(&rnd, seed + 1);
+	while (!kthread_should_stop()) {
+		struct tt_pool *tp = &tt.pools[tt_rand(&rnd, TT_POOLS)];
+
+		tt_sample(tp);
+		if (!(++i % 4)) {
+			tt_count(TT_SHRUNK, tt_shrink(tp->pool, 1 + tt_rand(&rnd, 8)));
+			tt_count(TT_SCANS, 1);
+		}
+		if (!(i % 2)) {
+			send_sig(SIGUSR1, tt.workers[tt_rand(&rnd, tt.nworkers)].task, 1);
+			tt_count(TT_SIGNALS, 1);
+		}
+		usleep_range(200, 400);
+	}
+	return 0;
+}
+
+/* CPUs other than 0 offline and online again, until told to stop. */
+static int tt_hotplug_fn(void *arg)
+{
+	struct rnd_state rnd;
+	unsigned int cpu, tries;
+
+	prandom_seed_state(&rnd, seed + 2);
+	while (!kthread_should_stop()) {
+		cpu = 1 + tt_rand(&rnd, num_possible_cpus() - 1);
+		if (cpu_online(cpu) && !remove_cpu(cpu)) {
+			usleep_range(1000, 5000);
+			for (tries = 0; add_cpu(cpu) && tries < 100; tries++)
+				msleep(20);
+			if (!cpu_online(cpu))
+				tt_err("CPU %u would not come back online", cpu);
+			else
+				tt_count(TT_HOTPLUG, 1);
+		}
+		usleep_range(5000, 15000);
+	}
+	return 0;
+}
+
+/* Brings the churned pools' buffers home late, so destroy must wait. */
+static int tt_late_fn(void *arg)
+{
+	while (!kthread_should_stop()) {
+		wait_event_timeout(tt.late_wq, !llist_empty(&tt.late_list) ||
+				   kthread_should_stop(), HZ);
+		if (llist_empty(&tt.late_list))
+			continue;
+		usleep_range(2000, 3000);
+		tt_put_list(&tt.late_list, TT_VIA_LATE);
+	}
+	tt_put_list(&tt.late_list, TT_VIA_LATE);
+	return 0;
+}
+
+/* Let failslab's cache filter pick this pool's slab cache. */
+static void tt_flag_failslab(const char *name)
+{
+	char path[64 + BUFPOOL_NAME_MAX];
+	struct file *f;
+	loff_t pos = 0;
+
+	if (!faults)
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/slab/bufpool-%s/failslab", name);
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return;
+	if (kernel_write(f, "1", 1, &pos) == 1)
+		tt_count(TT_FLAGGED, 1);
+	filp_close(f, NULL);
+}
+
+static void tt_release_cb(void *arg)
+{
+	complete(arg);
+}
+
+/* One churned pool's life, destroyed with @n of its buffers still out. */
+static void tt_churn_one(struct rnd_state *rnd, u32 nr)
+{
+	struct bufpool_buf *bufs[TT_BULK + 1];
+	struct bufpool_params p = {
+		.buf_size = 64 << tt_rand(rnd, 7),
+		.max_bufs = 1 + tt_rand(rnd, 16),
+		.flags = tt_rand(rnd, BUFPOOL_F_ALL + 1),
+	};
+	DECLARE_COMPLETION_ONSTACK(released);
+	char name[BUFPOOL_NAME_MAX + 1];
+	bool async = tt_rand(rnd, 2);
+	unsigned int n, i;
+	struct bufpool_stats st;
+	struct bufpool *pool;
+	int err;
+
+	snprintf(name, sizeof(name), "torture-churn-%u", nr);
+	p.name = name;
+	p.min_bufs = tt_rand(rnd, p.max_bufs + 1);
+	n = min_t(unsigned int, 1 + tt_rand(rnd, TT_BULK), p.max_bufs);
+	pool = bufpool_create(&p);
+	if (IS_ERR(pool)) {
+		if (!faults || PTR_ERR(pool) != -ENOMEM)
+			tt_err("pool '%s': create failed with %ld", name, PTR_ERR(pool));
+		tt_count(TT_CREATE_ENOMEM, 1);
+		return;
+	}
+	tt_count(TT_CREATED, 1);
+	tt_flag_failslab(name);
+	err = bufpool_alloc_bulk_wait(pool, GFP_KERNEL, n, bufs,
+				      TASK_UNINTERRUPTIBLE, HZ);
+	if (err) {
+		/* Only growth failing again and again could make it time out. */
+		if (!faults || err != -ETIMEDOUT)
+			tt_err("pool '%s': bulk of %u failed with %d", name, n, err);
+		n = 0;
+	}
+	bufpool_get_stats(pool, &st);
+	if (st.in_use != n || st.allocs != n || st.backed != st.free + n)
+		tt_err("pool '%s': %u out, stats say in_use %u allocs %llu backed %u free %u",
+		       name, n, st.in_use, st.allocs, st.backed, st.free);
+	tt_count(TT_GROW_FAILS, st.grow_fails);
+	for (i = 0; i < n; i++) {
+		u64 tag = tt_take(bufs[i], TT_CHURN_ID, i);
+
+		/* Keep the first back: the async pool must not go before. */
+		if (async && !i)
+			continue;
+		tt_send(bufs[i], tag, TT_VIA_LATE, &tt.late_list);
+	}
+	wake_up(&tt.late_wq);
+	tt_count(TT_DESTROYED_BUSY, n > 0);
+	if (!async) {
+		bufpool_destroy(pool);
+	} else {
+		bufpool_destroy_async(pool, tt_release_cb, &released);
+		if (n) {
+			/* Dying: no buffer for anyone, and told why. */
+			if (bufpool_alloc(pool, GFP_ATOMIC))
+				tt_err("pool '%s': a dying pool handed out a buffer", name);
+			if (PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL, TASK_KILLABLE,
+						       HZ)) != -ESHUTDOWN)
+				tt_err("pool '%s': a wait on a dying pool did not fail", name);
+			tt_count(TT_ESHUTDOWN, 1);
+			tt_send(bufs[0], TT_HELD(TT_CHURN_ID, 0), TT_VIA_LATE,
+				&tt.late_list);
+			wake_up(&tt.late_wq);
+		}
+		if (!wait_for_completion_timeout(&released,
+						 msecs_to_jiffies(TT_LIVENESS_MS)))
+			tt_err("pool '%s': never released after destroy_async", name);
+	}
+	tt_count(TT_DESTROYED, 1);
+}
+
+static int tt_churn_fn(void *arg)
+{
+	struct rnd_state rnd;
+	u32 nr = 0;
+
+	prandom_seed_state(&rnd, seed + 3);
+	tt_make_it_fail();
+	while (!kthread_should_stop()) {
+		tt_churn_one(&rnd, nr++);
+		usleep_range(1000, 2000);
+	}
+	return 0;
+}
+
+/* Phase-end checks, everything quiet */
+
+static int tt_cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool tt_idle_ok(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	return buf->magic == BUFPOOL_BUF_FREE && !refcount_read(&buf->ref) &&
+	       buf->pool == pool;
+}
+
+/*
+ * Every idle buffer, in the magazines and the depot, is there exactly
+ * once. Catches a buffer lost (left in a dead CPU's magazine, dropped by
+ * a drain), duplicated, or idle but still marked live.
+ */
+static void tt_walk(struct tt_pool *tp)
+{
+	struct bufpool *pool = tp->pool;
+	unsigned int n = 0, depot = 0, i, cap = tp->p.max_bufs;
+	struct bufpool_buf **all, *buf;
+	unsigned long flags;
+	int cpu;
+
+	all = kcalloc(cap + 1, sizeof(*all), GFP_KERNEL);
+	if (!all) {
+		atomic_inc(&tt.errors);
+		return;
+	}
+	for_each_possible_cpu(cpu) {
+		struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+
+		raw_spin_lock_irqsave(&c->lock, flags);
+		for (i = 0; i < c->count && n <= cap; i++)
+			all[n++] = c->mag[i];
+		raw_spin_unlock_irqrestore(&c->lock, flags);
+	}
+	bufpool_lock(pool, flags);
+	for (buf = pool->depot; buf && n <= cap; buf = buf->next, depot++)
+		all[n++] = buf;
+	if (depot != pool->nr_free || pool->growing || n != pool->backed)
+		tt_err("pool '%s': walk found %u idle (%u in the depot), pool says %u backed, %u in the depot",
+		       tp->name, n, depot, pool->backed, pool->nr_free);
+	bufpool_unlock(pool, flags);
+	sort(all, n, sizeof(*all), tt_cmp_ptr, NULL);
+	for (i = 0; i < n; i++) {
+		if (i && all[i] == all[i - 1])
+			tt_err("pool '%s': a buffer idles twice", tp->name);
+		else if (!tt_idle_ok(pool, all[i]))
+			tt_err("pool '%s': an idle buffer is not marked free", tp->name);
+	}
+	kfree(all);
+}
+
+/* Catches counters that drift from the truth (a failure not counted). */
+static void tt_check_stats(struct tt_pool *tp, unsigned int out)
+{
+	u64 allocs = atomic64_read(&tp->allocs), fails = atomic64_read(&tp->fails);
+	struct bufpool_stats st;
+
+	bufpool_get_stats(tp->pool, &st);
+	if (st.allocs != allocs || st.fails != fails || st.in_use != out ||
+	    st.allocs - st.frees != out || st.backed != st.free + out ||
+	    st.waiters)
+		tt_err("pool '%s': stats allocs %llu fails %llu in_use %u frees %llu backed %u free %u waiters %u; test: allocs %llu fails %llu out %u",
+		       tp->name, st.allocs, st.fails, st.in_use, st.frees,
+		       st.backed, st.free, st.waiters, allocs, fails, out);
+}
+
+static int tt_waiter_fn(void *arg)
+{
+	struct bufpool_buf *buf;
+	struct tt_pool *tp = arg;
+
+	buf = bufpool_alloc_wait(tp->pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE,
+				 msecs_to_jiffies(TT_LIVENESS_MS));
+	tt_result(tp, PTR_ERR_OR_ZERO(buf), 1);
+	if (IS_ERR(buf)) {
+		tt_err("pool '%s': the waiter was not served: %ld", tp->name,
+		       PTR_ERR(buf));
+		return 0;
+	}
+	tt_put(bufpool_buf_data(buf), tt_take(buf, TT_MAIN_ID, 0));
+	return 0;
+}
+
+static bool tt_wait_waiters(struct bufpool *pool, unsigned int n)
+{
+	struct bufpool_stats st;
+	unsigned int ms;
+
+	for (ms = 0; ms < TT_LIVENESS_MS; ms += 3) {
+		bufpool_get_stats(pool, &st);
+		if (st.waiters == n)
+			return true;
+		usleep_range(2000, 3000);
+	}
+	return false;
+}
+
+/*
+ * From one CPU, every buffer up to the cap (none lost in a magazine of a
+ * CPU that went away); then a waiter sleeps only with nothing free, and
+ * is served by the next put. Catches buffers out of reach, a caller told
+ * "empty" while buffers idle elsewhere, a put that wakes nobody.
+ */
+static void tt_check_all_reachable(struct tt_pool *tp)
+{
+	unsigned int cap = tp->p.max_bufs, i;
+	struct bufpool_buf **all, *extra;
+	struct bufpool_stats st;
+	struct task_struct *t;
+	u64 *tags;
+	int err;
+
+	all = kcalloc(cap, sizeof(*all), GFP_KERNEL);
+	tags = kcalloc(cap, sizeof(*tags), GFP_KERNEL);
+	if (!all || !tags)
+		goto out;
+	err = bufpool_alloc_bulk_wait(tp->pool, GFP_KERNEL, cap, all,
+				      TASK_UNINTERRUPTIBLE,
+				      msecs_to_jiffies(TT_LIVENESS_MS));
+	tt_result(tp, err, cap);
+	if (err) {
+		tt_err("pool '%s': the whole cap of %u was not to be had: %d",
+		       tp->name, cap, err);
+		goto out;
+	}
+	for (i = 0; i < cap; i++)
+		tags[i] = tt_take(all[i], TT_MAIN_ID, i);
+	tt_check_stats(tp, cap);
+	extra = bufpool_alloc(tp->pool, GFP_ATOMIC);
+	tt_result(tp, extra ? 0 : -EAGAIN, 1);
+	if (extra) {
+		tt_err("pool '%s': a buffer past the cap", tp->name);
+		tt_put(bufpool_buf_data(extra), tt_take(extra, TT_MAIN_ID, cap));
+	}
+	t = tt_helper(tt_waiter_fn, tp, "tt_waiter");
+	if (t && !tt_wait_waiters(tp->pool, 1)) {
+		tt_err("pool '%s': the waiter never queued", tp->name);
+	} else {
+		bufpool_get_stats(tp->pool, &st);
+		if (st.free)
+			tt_err("pool '%s': a waiter sleeps while %u buffers are free",
+			       tp->name, st.free);
+	}
+	/* The waiter takes the first; it must be gone before the check. */
+	tt_put(bufpool_buf_data(all[0]), tags[0]);
+	if (t && !tt_wait_waiters(tp->pool, 0))
+		tt_err("pool '%s': the waiter was not woken by a put", tp->name);
+	tt_stop(t);	/* it put what it got */
+	for (i = 1; i < cap; i++)
+		tt_put(bufpool_buf_data(all[i]), tags[i]);
+out:
+	kfree(tags);
+	kfree(all);
+}
+
+/* The phase */
+
+static const struct bufpool_params tt_layouts[TT_POOLS] = {
+	{ .buf_size = 64, .max_bufs = 16, .min_bufs = 4 },
+	{ .buf_size = 4096, .max_bufs = 8, .flags = BUFPOOL_F_POISON },
+	{ .buf_size = 200, .max_bufs = 12, .min_bufs = 2,
+	  .flags = BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP },
+};
+
+static int tt_create_pools(unsigned int phase)
+{
+	unsigned int i;
+
+	for (i = 0; i < TT_POOLS; i++) {
+		struct tt_pool *tp = &tt.pools[i];
+
+		memset(tp, 0, sizeof(*tp));
+		tp->p = tt_layouts[i];
+		/* Sizes vary with the seed; layouts stay what they are. */
+		tp->p.buf_size += tt_rand(&tt.rnd, 64) * sizeof(long);
+		if (tp->p.flags & BUFPOOL_F_POISON && phase % 2)
+			tp->p.flags = BUFPOOL_F_ZERO;
+		snprintf(tp->name, sizeof(tp->name), "torture-%u-%u", phase, i);
+		tp->p.name = tp->name;
+		tp->pool = bufpool_create(&tp->p);
+		if (IS_ERR(tp->pool)) {
+			tt_err("pool '%s': create failed: %ld", tp->name,
+			       PTR_ERR(tp->pool));
+			tp->pool = NULL;
+			return -ENOMEM;
+		}
+		tt_count(TT_CREATED, 1);
+		tt_flag_failslab(tp->name);
+	}
+	return 0;
+}
+
+static void tt_destroy_pools(void)
+{
+	struct bufpool_stats st;
+	unsigned int i;
+
+	for (i = 0; i < TT_POOLS; i++) {
+		if (!tt.pools[i].pool)
+			continue;
+		bufpool_get_stats(tt.pools[i].pool, &st);
+		tt_count(TT_WAITS, st.waits);
+		tt_count(TT_GROW_FAILS, st.grow_fails);
+		bufpool_destroy(tt.pools[i].pool);
+		tt.pools[i].pool = NULL;
+		tt_count(TT_DESTROYED, 1);
+	}
+}
+
+/* Wait for the buffers in flight to land, and take the handed-over ones. */
+static void tt_settle(void)
+{
+	struct tt_worker w = { .id = TT_MAIN_ID };
+	unsigned int ms;
+
+	for (ms = 0; ms < TT_LIVENESS_MS; ms++) {
+		do {
+			tt_op_adopt(&w);
+			tt_put_all(&w);
+		} while (!llist_empty(&tt.hand_list));
+		if (!atomic_read(&tt.in_transit))
+			return;
+		usleep_range(1000, 2000);
+	}
+	tt_err("%d buffers never landed", atomic_read(&tt.in_transit));
+}
+
+static int tt_start_workers(void)
+{
+	unsigned int i;
+
+	tt.nworkers = nthreads * num_online_cpus();
+	tt.workers = kcalloc(tt.nworkers, sizeof(*tt.workers), GFP_KERNEL);
+	if (!tt.workers)
+		return -ENOMEM;
+	for (i = 0; i < tt.nworkers; i++) {
+		struct tt_worker *w = &tt.workers[i];
+
+		w->id = i;
+		prandom_seed_state(&w->rnd, seed + 100 + i);
+		init_completion(&w->done);
+		w->task = kthread_create(tt_worker_fn, w, "tt_worker/%u", i);
+		if (IS_ERR(w->task)) {
+			w->task = NULL;
+			return -ENOMEM;
+		}
+		get_task_struct(w->task);
+	}
+	for (i = 0; i < tt.nworkers; i++)
+		wake_up_process(tt.workers[i].task);
+	return 0;
+}
+
+static void tt_stop_workers(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < tt.nworkers && tt.workers[i].task; i++) {
+		wait_for_completion(&tt.workers[i].done);
+		tt_stop(tt.workers[i].task);
+	}
+	kfree(tt.workers);
+	tt.workers = NULL;
+}
+
+static void tt_phase(unsigned int phase)
+{
+	struct task_struct *pressure = NULL, *plug = NULL, *churner = NULL;
+	int errors = atomic_read(&tt.errors);
+	unsigned int i;
+
+	if (tt_create_pools(phase) || tt_start_workers()) {
+		tt_err("phase %u could not start", phase);
+		goto out;
+	}
+	pressure = tt_helper(tt_pressure_fn, NULL, "tt_pressure");
+	if (hotplug && IS_ENABLED(CONFIG_HOTPLUG_CPU) && num_possible_cpus() > 1)
+		plug = tt_helper(tt_hotplug_fn, NULL, "tt_hotplug");
+	if (churn)
+		churner = tt_helper(tt_churn_fn, NULL, "tt_churn");
+	for (i = 0; i < tt.nworkers; i++)
+		wait_for_completion(&tt.workers[i].done);
+	tt_stop(churner);
+	tt_stop(plug);
+	tt_stop(pressure);
+	tt_settle();
+	for (i = 0; i < TT_POOLS; i++) {
+		tt_check_stats(&tt.pools[i], 0);
+		tt_walk(&tt.pools[i]);
+		tt_check_all_reachable(&tt.pools[i]);
+		tt_check_stats(&tt.pools[i], 0);
+		tt_walk(&tt.pools[i]);
+	}
+out:
+	if (tt.workers)
+		tt_stop_workers();
+	tt_destroy_pools();
+	tt_print("%sok %u phase_%u\n",
+		 atomic_read(&tt.errors) == errors ? "" : "not ", phase, phase);
+}
+
+static void tt_figures(void)
+{
+	u64 ops = 0;
+	int i;
+
+	for (i = TT_ALLOC; i <= TT_SHARED; i++)
+		ops += atomic64_read(&tt.stat[i]);
+	tt_print("# torture: %llu ops\n", ops);
+	for (i = 0; i < TT_NR; i++)
+		tt_print("# torture: %s %lld\n", tt_stat_names[i],
+			 atomic64_read(&tt.stat[i]));
+	tt_print("# torture: errors %d\n", atomic_read(&tt.errors));
+}
+
+static int tt_report_show(struct seq_file *m, void *unused)
+{
+	seq_write(m, tt.report, tt.len);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tt_report);
+
+static int __init tt_init(void)
+{
+	unsigned int phase;
+
+	tt.report = kzalloc(PAGE_SIZE * 4, GFP_KERNEL);
+	if (!tt.report)
+		return -ENOMEM;
+	if (!seed)
+		seed = get_random_u32() | 1;
+	prandom_seed_state(&tt.rnd, seed);
+	init_llist_head(&tt.irq_list);
+	init_llist_head(&tt.softirq_list);
+	init_llist_head(&tt.hand_list);
+	init_llist_head(&tt.late_list);
+	init_waitqueue_head(&tt.late_wq);
+	hrtimer_init(&tt.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	tt.timer.function = tt_timer_fn;
+	tasklet_setup(&tt.tasklet, tt_tasklet_fn);
+
+	tt_print("# torture: seed %lu cpus %u workers %u iterations %u phases %u faults %d\n",
+		 seed, num_online_cpus(), nthreads * num_online_cpus(),
+		 iterations, phases, faults);
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_possible_cpus() < 2)
+		tt_print("# torture: no CPU hotplug: %s\n",
+			 IS_ENABLED(CONFIG_HOTPLUG_CPU) ? "one CPU" :
+			 "CONFIG_HOTPLUG_CPU is off");
+	pr_info("bufpool_torture: seed %lu\n", seed);
+	tt_print("1..%u\n", phases);
+	{
+		struct task_struct *late = tt_helper(tt_late_fn, NULL, "tt_late");
+
+		for (phase = 1; phase <= phases; phase++)
+			tt_phase(phase);
+		tt_stop(late);
+	}
+	hrtimer_cancel(&tt.timer);
+	tasklet_kill(&tt.tasklet);
+	tt_figures();
+	pr_info("bufpool_torture: %s, %d errors\n",
+		atomic_read(&tt.errors) ? "FAIL" : "PASS", atomic_read(&tt.errors));
+	tt.dir = debugfs_create_dir("bufpool_torture", NULL);
+	debugfs_create_file("report", 0444, tt.dir, NULL, &tt_report_fops);
+	return 0;
+}
+
+static void __exit tt_exit(void)
+{
+	debugfs_remove(tt.dir);
+	kfree(tt.report);
+}
+
+module_init(tt_init);
+module_exit(tt_exit);
+MODULE_DESCRIPTION("bufpool torture test");
+MODULE_LICENSE("GPL");
