@@ -74,13 +74,18 @@ struct scatterlist;
  * @buf_size: usable bytes wanted in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
  *	Buffers may hold more: where the slab would leave part of each
  *	slot unused, that part is the buffer's (bufpool_buf_size()).
- * @max_bufs: hard cap on buffers in use at once, 1 .. %BUFPOOL_MAX_BUFS.
+ * @max_bufs: hard cap on buffers in use at once, 1 .. %BUFPOOL_MAX_BUFS
+ *	(65536: 1 GiB of the largest buffers, past which a pool no longer
+ *	protects anyone).
  * @min_bufs: reserve allocated by bufpool_create() and never given back to
  *	the system, 0 .. @max_bufs.
  * @align: alignment of each buffer's data: 0 for the default (that of a
  *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
- * @flags: %BUFPOOL_F_ZERO, %BUFPOOL_F_POISON, %BUFPOOL_F_NO_MAGAZINES,
- *	%BUFPOOL_F_LOOKUP.
+ * @flags: %BUFPOOL_F_ZERO (zero every buffer handed out),
+ *	%BUFPOOL_F_POISON (poison on the last put, checked when handed out
+ *	again: reports writes after the put), %BUFPOOL_F_NO_MAGAZINES
+ *	(every operation takes the pool lock; exact high watermark),
+ *	%BUFPOOL_F_LOOKUP (keep an index for bufpool_data_to_buf()).
  *
  * Size, cap and alignment never change after creation.
  */
