@@ -808,6 +808,7 @@ static bool bufpool_may_grow(void)
 static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
 				gfp_t gfp, bool *grow_failed,
 				unsigned long *flags)
+	__must_hold(&pool->lock)
 {
 	struct bufpool_buf *buf;
 
@@ -892,6 +893,7 @@ static bool bufpool_drain_locked(struct bufpool *pool, unsigned long *flags)
 static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
 				long *timeout, bool *grow_failed,
 				unsigned long *flags)
+	__must_hold(&pool->lock)
 {
 	long slice, left;
 
