@@ -56,7 +56,7 @@ static void bm_expect_works(struct kunit *test, struct bufpool *pool,
 	bufpool_get_stats(pool, &after);
 	KUNIT_EXPECT_EQ(test, after.allocs - before.allocs, n);
 	KUNIT_EXPECT_EQ(test, after.frees - before.frees, n);
-	KUNIT_EXPECT_EQ(test, after.in_use, 0);
+	KUNIT_EXPECT_EQ(test, after.in_use, before.in_use);
 }
 
 static int bm_init(struct kunit *test)
@@ -353,7 +353,7 @@ static struct kunit_case bm_cases[] = {
 	KUNIT_CASE(bm_other_pools_buffer),
 	KUNIT_CASE(bm_alloc_on_dying_pool),
 	KUNIT_CASE(bm_destroy_twice),
-	KUNIT_CASE(bm_destroy_with_buffers_out),
+	KUNIT_CASE_SLOW(bm_destroy_with_buffers_out),
 	KUNIT_CASE(bm_refcount_saturated),
 	{}
 };
