@@ -37,7 +37,7 @@ need_pkgs() {
 host_pkgs() {
 	need_pkgs make gcc bc bison flex libelf-dev libssl-dev cpio kmod \
 		xz-utils python3 perl rsync qemu-system-x86 busybox-static \
-		"$SRC_PKG"
+		sparse "$SRC_PKG"
 }
 
 pkg_version() {
