@@ -72,9 +72,19 @@ static bool bp_disown(struct kunit *test, struct bufpool *pool)
 	return false;
 }
 
-/* The case is done with @pool: destroy it (it must own it). */
+/*
+ * The case is done with @pool, which it owns: destroy it. Not if buffers
+ * are still out, which destroy would wait for forever: that is a
+ * failure, and the pool is left to bp_exit().
+ */
 static void bp_destroy(struct kunit *test, struct bufpool *pool)
 {
+	unsigned int out = bp_stats(pool).in_use;
+
+	KUNIT_EXPECT_EQ_MSG(test, out, 0, "pool '%s' still has buffers out",
+			    bufpool_name(pool));
+	if (out)
+		return;
 	KUNIT_EXPECT_TRUE(test, bp_disown(test, pool));
 	bufpool_destroy(pool);
 }
