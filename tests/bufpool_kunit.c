@@ -49,6 +49,14 @@ static struct bp_case *bp_case(struct kunit *test)
 	return test->priv;
 }
 
+static struct bufpool_stats bp_stats(struct bufpool *pool)
+{
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	return st;
+}
+
 /* @pool is the case's until bp_destroy() or bp_disown(). */
 static void bp_own(struct kunit *test, struct bufpool *pool)
 {
@@ -102,14 +110,6 @@ static struct bufpool *bp_create(struct kunit *test, const char *name,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
 	bp_own(test, pool);
 	return pool;
-}
-
-static struct bufpool_stats bp_stats(struct bufpool *pool)
-{
-	struct bufpool_stats st;
-
-	bufpool_get_stats(pool, &st);
-	return st;
 }
 
 /*
