@@ -6,6 +6,10 @@
  * Cases that need a second party use worker kthreads (struct bp_worker).
  * "Is it asleep in the pool?" is asked through the pool's own waiters
  * counter, never by sleeping for a while and hoping.
+ *
+ * Built only where the kernel has KUnit (Kbuild), which among the test
+ * kernels is the 6.12 debug ones: kunit_add_action() needs 6.4, and the
+ * console probe a kernel that exports the console tracepoint.
  */
 #include <kunit/test.h>
 #include <linux/bufpool.h>
@@ -396,8 +400,10 @@ static int bp_alloc_bulk(struct bp_worker *w)
 				       TASK_UNINTERRUPTIBLE, w->timeout);
 }
 
-/* Suite: creation */
-
+/*
+ * A new pool has its reserve, idle, and its name. Catches a reserve not
+ * filled at creation.
+ */
 static void bp_create_destroy(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-smoke", 100, 8, 3, 0);
@@ -460,12 +466,19 @@ static void bp_invalid_params(struct kunit *test)
 	bp_expect_reports(test, 1, b->report, NULL);
 }
 
+/*
+ * NULL params: -EINVAL and one report. Catches a dereference of NULL.
+ */
 static void bp_null_params(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(NULL)), -EINVAL);
 	bp_expect_reports(test, 1, "bufpool_create: params is NULL", NULL);
 }
 
+/*
+ * A live pool's name is refused, and free again once it is destroyed.
+ * Catches two pools (and slab caches, debugfs directories) of one name.
+ */
 static void bp_duplicate_name(struct kunit *test)
 {
 	struct bufpool_params p = { .name = "kunit-dup", .buf_size = 32, .max_bufs = 4 };
@@ -630,8 +643,10 @@ static void bp_bad_calls(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
-/* Suite: buffers */
-
+/*
+ * One buffer out and back, counted. Catches a buffer smaller than asked
+ * (KASAN) and counters that miss the plain alloc/put pair.
+ */
 static void bp_alloc_put(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-basic", 1500, 16, 0, 0);
@@ -653,6 +668,10 @@ static void bp_alloc_put(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * Every alignment and size gives aligned data of the full size. Catches
+ * a layout that puts the header where the data's alignment needs it.
+ */
 static void bp_alignment(struct kunit *test)
 {
 	static const unsigned int aligns[] = { 0, 8, 64, 512, PAGE_SIZE };
@@ -684,6 +703,10 @@ static void bp_alignment(struct kunit *test)
 	}
 }
 
+/*
+ * BUFPOOL_F_ZERO and __GFP_ZERO both hand out zeroed buffers. Catches a
+ * buffer that comes back with the last holder's data.
+ */
 static void bp_zeroing(struct kunit *test)
 {
 	struct bufpool *z = bp_create(test, "kunit-zero", 300, 1, 0, BUFPOOL_F_ZERO);
@@ -742,6 +765,11 @@ static void bp_poison(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * At the cap an atomic caller gets NULL (or -EAGAIN), counted as a
+ * failure, and the pool never exceeds its cap. Catches a pool that grows
+ * past max_bufs.
+ */
 static void bp_exhaustion_atomic(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-exhaust", 64, 4, 0, 0);
@@ -764,7 +792,10 @@ static void bp_exhaustion_atomic(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
-/* The seeds' story: a flooded pool runs dry alone. */
+/*
+ * The seeds' story: a flooded pool runs dry alone. Catches pools that
+ * share buffers or a cap.
+ */
 static void bp_isolation(struct kunit *test)
 {
 	struct bufpool *nic = bp_create(test, "kunit-nic", 1500, 8, 0, 0);
@@ -785,6 +816,10 @@ static void bp_isolation(struct kunit *test)
 	bp_destroy(test, disk);
 }
 
+/*
+ * A buffer goes home on its last put only. Catches a put that frees a
+ * buffer others still hold.
+ */
 static void bp_refcount(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-ref", 64, 2, 0, 0);
@@ -874,6 +909,10 @@ static void bp_put_foreign(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * The counters agree with what the case did, round after round. Catches
+ * counters that drift (in_use, backed, free, high watermark).
+ */
 static void bp_stats_add_up(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-stats", 64, 32, 4, 0);
@@ -900,8 +939,11 @@ static void bp_stats_add_up(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
-/* Suite: waiting */
-
+/*
+ * A sleeper gets the buffer put back, and an atomic caller meanwhile
+ * gets NULL at once. Catches a lost wakeup, and an atomic caller that
+ * takes a buffer owed to a sleeper.
+ */
 static void bp_sleeper_wakes_on_put(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-sleep", 64, 1, 0, 0);
@@ -922,6 +964,10 @@ static void bp_sleeper_wakes_on_put(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * A wait that times out returns -ETIMEDOUT, counted, its time measured.
+ * Catches a timeout that leaves the waiter queued.
+ */
 static void bp_timeout(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-timeout", 64, 1, 0, 0);
@@ -961,17 +1007,26 @@ static void bp_signal_case(struct kunit *test, unsigned int state, int sig)
 	bp_destroy(test, pool);
 }
 
+/*
+ * Catches a TASK_INTERRUPTIBLE wait that a signal does not end.
+ */
 static void bp_signal(struct kunit *test)
 {
 	bp_signal_case(test, TASK_INTERRUPTIBLE, SIGUSR1);
 }
 
+/*
+ * Catches a TASK_KILLABLE wait that SIGKILL does not end.
+ */
 static void bp_killable(struct kunit *test)
 {
 	bp_signal_case(test, TASK_KILLABLE, SIGKILL);
 }
 
-/* Waiters are served in arrival order. */
+/*
+ * Waiters are served in arrival order. Catches a LIFO (or any other)
+ * order of service.
+ */
 static void bp_fifo(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-fifo", 64, 1, 0, 0);
@@ -998,6 +1053,10 @@ static void bp_fifo(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * A bulk request gets all it asks or nothing, even after waiting.
+ * Catches a failed bulk request that keeps part of what it took.
+ */
 static void bp_bulk_all_or_nothing(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-bulk", 64, 8, 0, 0);
@@ -1016,7 +1075,10 @@ static void bp_bulk_all_or_nothing(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
-/* A bulk waiter keeps what comes back: later single requests wait behind. */
+/*
+ * A bulk waiter keeps what comes back: later single requests wait
+ * behind. Catches a bulk waiter starved by single requests.
+ */
 static void bp_bulk_not_starved(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-bulk-fair", 64, 4, 0, 0);
@@ -1108,7 +1170,11 @@ static int bp_hammer(struct bp_worker *w)
 	return 0;
 }
 
-/* get/put from several kthreads, with fewer buffers than threads. */
+/*
+ * get/put from several kthreads, with fewer buffers than threads.
+ * Catches a buffer handed to two holders at once (the tag check), and
+ * counts lost under contention.
+ */
 static void bp_many_threads(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-threads", 64, 3, 0, 0);
@@ -1139,7 +1205,10 @@ static enum hrtimer_restart bp_irq_put_fn(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* Buffers put from hard IRQ reach a sleeper and the pool intact. */
+/*
+ * Buffers put from hard IRQ reach a sleeper and the pool intact. Catches
+ * a put path that is not safe in hard IRQ (lockdep) or loses a wakeup there.
+ */
 static void bp_put_from_hardirq(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-hardirq", 64, 4, 0, 0);
@@ -1395,7 +1464,10 @@ static void bp_destroy_waiter_exit(struct kunit *test)
 		bufpool_destroy(pool);
 }
 
-/* Destroy after everything came back frees it all, slab cache included. */
+/*
+ * Destroy after everything came back frees it all, slab cache included.
+ * Catches buffers or caches left behind (kmemleak, and the name's reuse).
+ */
 static void bp_destroy_frees_all(struct kunit *test)
 {
 	struct bufpool_params p = { .name = "kunit-destroy2", .buf_size = 512,
@@ -1415,7 +1487,11 @@ static void bp_destroy_frees_all(struct kunit *test)
 	}
 }
 
-/* Growth failing under memory pressure is not exhaustion. */
+/*
+ * Growth failing under memory pressure is not exhaustion: an atomic
+ * caller fails, a sleeper waits for a put. Catches a growth failure
+ * taken for a full pool, or a sleeper that never gets the next put.
+ */
 static void bp_grow_failure(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-grow", 64, 4, 0, 0);
@@ -1591,7 +1667,10 @@ static int bp_pipe_consumer(struct bp_worker *w)
 	return 0;
 }
 
-/* Allocate on CPU 0, free on CPU 1: the totals stay exact. */
+/*
+ * Allocate on CPU 0, free on CPU 1: the totals stay exact. Catches
+ * per-CPU counters or magazines that lose buffers crossing CPUs.
+ */
 static void bp_cross_cpu(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-xcpu", 64, 64, 0, 0);
@@ -1669,7 +1748,10 @@ static int bp_put_held(struct bp_worker *w)
 	return 0;
 }
 
-/* A sleeper on CPU 0 is woken by a put on CPU 1 (not into a magazine). */
+/*
+ * A sleeper on CPU 0 is woken by a put on CPU 1 (not into a magazine).
+ * Catches puts that go into a magazine while someone waits.
+ */
 static void bp_remote_put_wakes(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-remote", 64, 64, 0, 0);
@@ -1960,12 +2042,11 @@ static void bp_drain_vs_push(struct kunit *test)
  * buffers idle in a magazine: the client would count them as still out
  * and never free its pool.
  */
-#define BP_RC_CAP	64
-
 struct bp_rc {
 	struct bufpool *pool;
 	atomic_t live;			/* buffers out, + 1 while running */
-	struct bufpool_buf *all[BP_RC_CAP + 1];
+	unsigned int cap;		/* the pool's, with magazines */
+	struct bufpool_buf **all;	/* cap + 1 */
 	int got;			/* what the teardown took */
 	bool teardown_in_irq;
 	int teardown_cpu;
@@ -1979,7 +2060,7 @@ static void bp_rc_teardown(struct bp_rc *rc)
 {
 	int n = 0;
 
-	while (n <= BP_RC_CAP &&
+	while (n <= rc->cap &&
 	       (rc->all[n] = bufpool_alloc(rc->pool, GFP_ATOMIC)))
 		n++;
 	rc->got = n;
@@ -2045,8 +2126,11 @@ static void bp_refcounted_teardown(struct kunit *test)
 	int round, in_irq = 0;
 	bool done;
 
-	bp_need_cpus(test, 0);
 	KUNIT_ASSERT_NOT_NULL(test, rc);
+	rc->cap = bp_cap_for_batch(4);
+	bp_need_cpus(test, rc->cap);
+	rc->all = kunit_kcalloc(test, rc->cap + 1, sizeof(*rc->all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rc->all);
 	bp_timer_init(test, &rc->timer, bp_rc_timer, HRTIMER_MODE_REL_HARD);
 	for (round = 0; round < 21; round++) {
 		bool threads_first = round % 3 == 0;
@@ -2054,8 +2138,8 @@ static void bp_refcounted_teardown(struct kunit *test)
 		struct bp_worker *w[2];
 
 		/* A hard IRQ may not grow a pool: it is full from the start. */
-		rc->pool = bp_create(test, "kunit-refcount", 64, BP_RC_CAP,
-				     BP_RC_CAP, 0);
+		rc->pool = bp_create(test, "kunit-refcount", 64, rc->cap,
+				     rc->cap, 0);
 		w[0] = bp_new(test, &(struct bp_worker){
 			.pool = rc->pool, .fn = bp_rc_worker, .priv = rc, .n = uses,
 		});
@@ -2092,10 +2176,10 @@ static void bp_refcounted_teardown(struct kunit *test)
 			KUNIT_ASSERT_TRUE(test, bp_join(w[1]));
 		}
 		KUNIT_ASSERT_TRUE(test, done);
-		KUNIT_EXPECT_EQ_MSG(test, rc->got, BP_RC_CAP,
+		KUNIT_EXPECT_EQ_MSG(test, rc->got, rc->cap,
 				    "round %d: the last put, %s on CPU %d, found %d of %d buffers home",
 				    round, rc->teardown_in_irq ? "in hard IRQ" : "in a task",
-				    rc->teardown_cpu, rc->got, BP_RC_CAP);
+				    rc->teardown_cpu, rc->got, rc->cap);
 		in_irq += rc->teardown_in_irq;
 		bufpool_put_bulk(rc->got, rc->all);
 		bp_destroy(test, rc->pool);
@@ -2112,6 +2196,10 @@ static void bp_cpu_back(void *unused)
 		add_cpu(1);
 }
 
+/*
+ * A CPU going offline hands its magazine back. Catches buffers stranded
+ * in a dead CPU's magazine.
+ */
 static void bp_cpu_offline(struct kunit *test)
 {
 	unsigned int cap = bp_cap_for_batch(4);
@@ -2145,7 +2233,10 @@ static unsigned long bp_shrink(struct bufpool *pool, unsigned long n, bool scan)
 	return scan ? s->scan_objects(s, &sc) : s->count_objects(s, &sc);
 }
 
-/* The shrinker frees idle buffers above the reserve and nothing else. */
+/*
+ * The shrinker frees idle buffers above the reserve and nothing else.
+ * Catches a shrinker that eats the reserve or frees buffers in use.
+ */
 static void bp_shrinker(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-shrink", 64, 32, 4,
