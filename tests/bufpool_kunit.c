@@ -1157,8 +1157,9 @@ static int bp_hammer(struct bp_worker *w)
 		for (j = 0; j < w->n; j++)
 			*(int *)bufpool_buf_data(w->bufs[j]) = w->id;
 		for (j = 0; j < w->n; j++) {
+			/* A buffer taken from us meanwhile fails, not oopses. */
 			extra = bufpool_get(w->bufs[j]);
-			if (*(int *)bufpool_buf_data(extra) != w->id)
+			if (!extra || *(int *)bufpool_buf_data(extra) != w->id)
 				return -EIO;
 			bufpool_put(extra);
 		}
