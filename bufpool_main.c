@@ -494,13 +494,25 @@ EXPORT_SYMBOL_GPL(bufpool_create);
 
 /* Buffers changing hands */
 
-static bool bufpool_check_pool(const struct bufpool *pool, const char *fn)
+static noinline void bufpool_bad_pool(const struct bufpool *pool,
+				      const char *fn, unsigned long ip)
 {
-	if (IS_ERR_OR_NULL(pool) || unlikely(pool->magic != BUFPOOL_POOL_MAGIC)) {
-		pr_err_ratelimited("%s: %p is not a pool\n", fn, pool);
-		return false;
-	}
-	return true;
+	if (IS_ERR_OR_NULL(pool))
+		pr_err_ratelimited("%s from %pS: %s is not a pool\n", fn,
+				   (void *)ip, pool ? "an ERR_PTR" : "NULL");
+	else
+		pr_err_ratelimited("%s from %pS: %p is not a pool (destroyed?)\n",
+				   fn, (void *)ip, pool);
+}
+
+/* Inlined, so that _RET_IP_ is the API function's caller. */
+static __always_inline bool bufpool_check_pool(const struct bufpool *pool,
+					       const char *fn)
+{
+	if (!IS_ERR_OR_NULL(pool) && likely(pool->magic == BUFPOOL_POOL_MAGIC))
+		return true;
+	bufpool_bad_pool(pool, fn, _RET_IP_);
+	return false;
 }
 
 static void bufpool_check_poison(struct bufpool *pool, struct bufpool_buf *buf)
@@ -807,6 +819,7 @@ static bool bufpool_may_grow(void)
 static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
 				gfp_t gfp, bool *grow_failed,
 				unsigned long *flags)
+	__must_hold(&pool->lock)
 {
 	struct bufpool_buf *buf;
 
@@ -892,6 +905,7 @@ static bool bufpool_drain_locked(struct bufpool *pool, unsigned long *flags)
 static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
 				long *timeout, bool *grow_failed,
 				unsigned long *flags)
+	__must_hold(&pool->lock)
 {
 	long slice, left;
 
@@ -1420,16 +1434,30 @@ EXPORT_SYMBOL_GPL(bufpool_notify_cancel);
 
 /* References */
 
-static bool bufpool_check_buf(const struct bufpool_buf *buf, const char *fn)
+/*
+ * A get or put of something that is not a live buffer: say so once,
+ * naming the caller, and do nothing. NULL is no buffer, quietly, as for
+ * kfree(); an ERR_PTR or an idle buffer is read no further than its magic.
+ */
+static noinline void bufpool_bad_buf(const struct bufpool_buf *buf,
+				     const char *fn, unsigned long ip)
 {
-	if (likely(buf->magic == BUFPOOL_BUF_LIVE))
-		return true;
-	if (buf->magic == BUFPOOL_BUF_FREE)
-		pr_err_ratelimited("%s: buffer of pool '%s' is not held by anyone (put once too often?)\n",
-				   fn, buf->pool->name);
+	if (!buf)
+		return;
+	if (IS_ERR(buf))
+		pr_err_ratelimited("%s from %pS: ERR_PTR(%ld) is not a buffer\n",
+				   fn, (void *)ip, PTR_ERR(buf));
+	else if (buf->magic == BUFPOOL_BUF_FREE)
+		pr_err_ratelimited("%s from %pS: buffer of pool '%s' is not held by anyone (put once too often?)\n",
+				   fn, (void *)ip, buf->pool->name);
 	else
-		pr_err_ratelimited("%s: %p is not a bufpool buffer\n", fn, buf);
-	return false;
+		pr_err_ratelimited("%s from %pS: %p is not a bufpool buffer\n",
+				   fn, (void *)ip, buf);
+}
+
+static __always_inline bool bufpool_live_buf(const struct bufpool_buf *buf)
+{
+	return !IS_ERR_OR_NULL(buf) && likely(buf->magic == BUFPOOL_BUF_LIVE);
 }
 
 /**
@@ -1522,28 +1550,22 @@ EXPORT_SYMBOL_GPL(bufpool_buf_size);
  */
 struct bufpool_buf *bufpool_get(struct bufpool_buf *buf)
 {
-	if (!buf || !bufpool_check_buf(buf, __func__))
+	if (!bufpool_live_buf(buf)) {
+		bufpool_bad_buf(buf, __func__, _RET_IP_);
 		return NULL;
+	}
 	refcount_inc(&buf->ref);
 	return buf;
 }
 EXPORT_SYMBOL_GPL(bufpool_get);
 
-/**
- * bufpool_put - drop a reference to a buffer
- * @buf: the buffer; NULL is ignored
- *
- * The last put returns the buffer to its pool: to the longest waiter if
- * anyone waits, else to this CPU's magazine or the pool's free list. A put
- * of a buffer nobody holds is reported and ignored (refcount_t reports
- * the racing case), so a buffer is never returned twice.
- *
- * Context: Any context but NMI, hard IRQ included.
- */
-void bufpool_put(struct bufpool_buf *buf)
+static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
+					    const char *fn, unsigned long ip)
 {
-	if (!buf || unlikely(!bufpool_check_buf(buf, __func__)))
+	if (unlikely(!bufpool_live_buf(buf))) {
+		bufpool_bad_buf(buf, fn, ip);
 		return;
+	}
 	/*
 	 * A buffer with one reference is ours alone: nobody else can take
 	 * one, so skip the atomic (the sk_buff trick; see skb_unref()).
@@ -1556,6 +1578,23 @@ void bufpool_put(struct bufpool_buf *buf)
 	}
 	trace_bufpool_put(buf);
 	bufpool_release(buf->pool, buf);
+}
+
+/**
+ * bufpool_put - drop a reference to a buffer
+ * @buf: the buffer; NULL is ignored
+ *
+ * The last put returns the buffer to its pool: to the longest waiter if
+ * anyone waits, else to this CPU's magazine or the pool's free list. A put
+ * of a buffer nobody holds, of an ERR_PTR or of a pointer that is not a
+ * buffer is reported, naming the caller, and ignored (refcount_t reports
+ * the racing case), so a buffer is never returned twice.
+ *
+ * Context: Any context but NMI, hard IRQ included.
+ */
+void bufpool_put(struct bufpool_buf *buf)
+{
+	bufpool_put_one(buf, __func__, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(bufpool_put);
 
@@ -1571,11 +1610,12 @@ void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs)
 	unsigned int i;
 
 	if (n && !bufs) {
-		pr_err_ratelimited("%s: NULL array of %u buffers\n", __func__, n);
+		pr_err_ratelimited("%s from %pS: NULL array of %u buffers\n",
+				   __func__, (void *)_RET_IP_, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		bufpool_put(bufs[i]);
+		bufpool_put_one(bufs[i], __func__, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(bufpool_put_bulk);
 
@@ -1744,7 +1784,8 @@ void bufpool_destroy(struct bufpool *pool)
 	dying = pool->dying;
 	bufpool_unlock(pool, flags);
 	if (dying) {
-		pr_err_ratelimited("pool '%s': destroyed twice\n", pool->name);
+		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
+				   pool->name, (void *)_RET_IP_);
 		return;
 	}
 	bufpool_shutdown(pool, true);
@@ -1803,7 +1844,8 @@ void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 	bufpool_lock(pool, flags);
 	if (pool->dying) {
 		bufpool_unlock(pool, flags);
-		pr_err_ratelimited("pool '%s': destroyed twice\n", pool->name);
+		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
+				   pool->name, (void *)_RET_IP_);
 		return;
 	}
 	pool->release = release;

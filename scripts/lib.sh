@@ -37,7 +37,7 @@ need_pkgs() {
 host_pkgs() {
 	need_pkgs make gcc bc bison flex libelf-dev libssl-dev cpio kmod \
 		xz-utils python3 perl rsync qemu-system-x86 busybox-static \
-		dkms python3-docutils "$SRC_PKG"
+		dkms python3-docutils sparse "$SRC_PKG"
 }
 
 pkg_version() {

@@ -6,6 +6,10 @@
  * Cases that need a second party use worker kthreads (struct bp_worker).
  * "Is it asleep in the pool?" is asked through the pool's own waiters
  * counter, never by sleeping for a while and hoping.
+ *
+ * Built only where the kernel has KUnit (Kbuild), which among the test
+ * kernels is the 6.12 debug ones: kunit_add_action() needs 6.4, and the
+ * console probe a kernel that exports the console tracepoint.
  */
 #include <kunit/test.h>
 #include <linux/bufpool.h>
@@ -17,12 +21,85 @@
 #include <linux/sched/signal.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/swait.h>
 
 #include "bufpool_internal.h"
+#include "bufpool_misuse_probe.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define BP_WAIT_MS	5000	/* generous: TCG with KASAN is slow */
+
+/*
+ * What a case owns, so that one that aborts on a failed assertion still
+ * leaves nothing behind for the cases after it (bp_exit()): its pools,
+ * and its workers, which live on the heap, not on the case's stack, and
+ * are freed by whichever of the worker and the case lets go last.
+ */
+struct bp_case {
+	struct list_head pools;		/* struct bp_owned */
+	struct list_head workers;	/* struct bp_worker */
+	struct hrtimer *timers[2];	/* on the heap too */
+	unsigned int nr_timers;
+};
+
+struct bp_owned {
+	struct list_head node;
+	struct bufpool *pool;
+};
+
+static struct bp_case *bp_case(struct kunit *test)
+{
+	return test->priv;
+}
+
+static struct bufpool_stats bp_stats(struct bufpool *pool)
+{
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	return st;
+}
+
+/* @pool is the case's until bp_destroy() or bp_disown(). */
+static void bp_own(struct kunit *test, struct bufpool *pool)
+{
+	struct bp_owned *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	o->pool = pool;
+	list_add(&o->node, &bp_case(test)->pools);
+}
+
+static bool bp_disown(struct kunit *test, struct bufpool *pool)
+{
+	struct bp_owned *o;
+
+	list_for_each_entry(o, &bp_case(test)->pools, node) {
+		if (o->pool == pool) {
+			list_del(&o->node);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The case is done with @pool, which it owns: destroy it. Not if buffers
+ * are still out, which destroy would wait for forever: that is a
+ * failure, and the pool is left to bp_exit().
+ */
+static void bp_destroy(struct kunit *test, struct bufpool *pool)
+{
+	unsigned int out = bp_stats(pool).in_use;
+
+	KUNIT_EXPECT_EQ_MSG(test, out, 0, "pool '%s' still has buffers out",
+			    bufpool_name(pool));
+	if (out)
+		return;
+	KUNIT_EXPECT_TRUE(test, bp_disown(test, pool));
+	bufpool_destroy(pool);
+}
 
 static struct bufpool *bp_create(struct kunit *test, const char *name,
 				 size_t size, unsigned int max,
@@ -35,15 +112,28 @@ static struct bufpool *bp_create(struct kunit *test, const char *name,
 	struct bufpool *pool = bufpool_create(&p);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	bp_own(test, pool);
 	return pool;
 }
 
-static struct bufpool_stats bp_stats(struct bufpool *pool)
+/*
+ * The smallest cap at which a pool gets magazines of @batch buffers on
+ * this machine (bufpool_batch(): all CPUs' magazines together hold at
+ * most a quarter of the cap), so that figures follow the CPU count.
+ */
+static unsigned int bp_cap_for_batch(unsigned int batch)
 {
-	struct bufpool_stats st;
+	return 8 * batch * num_possible_cpus();
+}
 
-	bufpool_get_stats(pool, &st);
-	return st;
+/* Cases that pin workers to CPUs 0 and 1, with a cap of @cap. */
+static void bp_need_cpus(struct kunit *test, unsigned int cap)
+{
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPUs 0 and 1 online");
+	if (cap > BUFPOOL_MAX_BUFS)
+		kunit_skip(test, "magazines of 4 need a cap of %u with %u CPUs",
+			   cap, num_possible_cpus());
 }
 
 /* Wait until @n callers sleep in @pool; false after BP_WAIT_MS. */
@@ -73,37 +163,66 @@ struct bp_worker {
 	long took;
 	struct bufpool_buf *bufs[8];
 	void *priv;
+	/* The case's and, while it runs, the thread's. */
+	refcount_t ref;
+	struct list_head node;		/* in struct bp_case's list */
 };
+
+static void bp_worker_put(struct bp_worker *w)
+{
+	if (!refcount_dec_and_test(&w->ref))
+		return;
+	if (w->task)
+		put_task_struct(w->task);
+	kfree(w);
+}
+
+/* A worker like @tmpl, the case's until its end. */
+static struct bp_worker *bp_new(struct kunit *test, const struct bp_worker *tmpl)
+{
+	struct bp_worker *w = kmemdup(tmpl, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->task = NULL;
+	init_completion(&w->done);
+	refcount_set(&w->ref, 1);
+	list_add_tail(&w->node, &bp_case(test)->workers);
+	return w;
+}
 
 static int bp_worker_thread(void *arg)
 {
 	struct bp_worker *w = arg;
 
 	w->ret = w->fn(w);
-	complete(&w->done);
+	/* All: the case and its cleanup may each wait for it. */
+	complete_all(&w->done);
+	bp_worker_put(w);
 	return 0;
 }
 
 static void bp_start(struct kunit *test, struct bp_worker *w, int cpu)
 {
-	init_completion(&w->done);
-	w->task = kthread_create(bp_worker_thread, w, "bp_worker/%d", w->id);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(w->task));
-	get_task_struct(w->task);
+	struct task_struct *task;
+
+	reinit_completion(&w->done);
+	refcount_inc(&w->ref);
+	task = kthread_create(bp_worker_thread, w, "bp_worker/%d", w->id);
+	if (IS_ERR(task))
+		refcount_dec(&w->ref);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	if (w->task)
+		put_task_struct(w->task);
+	w->task = get_task_struct(task);
 	if (cpu >= 0)
-		kthread_bind(w->task, cpu);
-	wake_up_process(w->task);
+		kthread_bind(task, cpu);
+	wake_up_process(task);
 }
 
 /* Wait for @w to finish; true if it did. */
 static bool bp_join(struct bp_worker *w)
 {
-	bool done = wait_for_completion_timeout(&w->done,
-						msecs_to_jiffies(BP_WAIT_MS));
-
-	if (done)
-		put_task_struct(w->task);
-	return done;
+	return wait_for_completion_timeout(&w->done, msecs_to_jiffies(BP_WAIT_MS));
 }
 
 static bool bp_finished(struct bp_worker *w)
@@ -111,22 +230,136 @@ static bool bp_finished(struct bp_worker *w)
 	return completion_done(&w->done);
 }
 
+/* Set up @t, which the case's cleanup cancels before anything else. */
+static void bp_timer_init(struct kunit *test, struct hrtimer *t,
+			  enum hrtimer_restart (*fn)(struct hrtimer *t),
+			  enum hrtimer_mode mode)
+{
+	struct bp_case *c = bp_case(test);
+
+	KUNIT_ASSERT_LT(test, c->nr_timers, ARRAY_SIZE(c->timers));
+	hrtimer_init(t, CLOCK_MONOTONIC, mode);
+	t->function = fn;
+	c->timers[c->nr_timers++] = t;
+}
+
 /* Run @n workers of @fn on @pool, spread over the CPUs; all must return 0. */
 static void bp_run_all(struct kunit *test, struct bufpool *pool,
 		       int (*fn)(struct bp_worker *w), int n, unsigned int bufs)
 {
-	struct bp_worker *w = kunit_kcalloc(test, n, sizeof(*w), GFP_KERNEL);
+	struct bp_worker **w = kunit_kcalloc(test, n, sizeof(*w), GFP_KERNEL);
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	for (i = 0; i < n; i++) {
-		w[i] = (struct bp_worker){ .pool = pool, .fn = fn, .id = i, .n = bufs };
-		bp_start(test, &w[i], i % num_online_cpus());
+		w[i] = bp_new(test, &(struct bp_worker){
+			.pool = pool, .fn = fn, .id = i, .n = bufs,
+		});
+		bp_start(test, w[i], i % num_online_cpus());
 	}
 	for (i = 0; i < n; i++) {
-		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i].done, 120 * HZ));
-		put_task_struct(w[i].task);
-		KUNIT_EXPECT_EQ(test, w[i].ret, 0);
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&w[i]->done, 120 * HZ));
+		KUNIT_EXPECT_EQ(test, w[i]->ret, 0);
+	}
+}
+
+#ifdef CONFIG_FAULT_INJECTION
+static void bp_fault_nth(int nth)
+{
+	bufpool_fault_attr.verbose = 0;
+	bufpool_fault_attr.interval = 1;
+	bufpool_fault_attr.probability = 100;
+	atomic_set(&bufpool_fault_attr.space, nth);
+	atomic_set(&bufpool_fault_attr.times, nth ? 1 : -1);
+}
+
+static void bp_fault_off(void)
+{
+	bufpool_fault_attr.probability = 0;
+	atomic_set(&bufpool_fault_attr.times, 1);
+	atomic_set(&bufpool_fault_attr.space, 0);
+}
+#else
+static void bp_fault_nth(int nth)
+{
+}
+
+static void bp_fault_off(void)
+{
+}
+#endif
+
+static int bp_init(struct kunit *test)
+{
+	struct bp_case *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&c->pools);
+	INIT_LIST_HEAD(&c->workers);
+	test->priv = c;
+	bp_log_reset();
+	return 0;
+}
+
+/* Wait for every worker of the case; true if none is left running. */
+static bool bp_join_all(struct bp_case *c)
+{
+	struct bp_worker *w, *tmp;
+	bool all = true;
+
+	list_for_each_entry_safe(w, tmp, &c->workers, node) {
+		if (w->task && !bp_join(w)) {
+			all = false;
+			continue;
+		}
+		list_del(&w->node);
+		bp_worker_put(w);
+	}
+	return all;
+}
+
+/*
+ * After every case, however it ended: no timer armed, no fault
+ * injection and no test hook for the next one, no worker left running, no pool left behind.
+ * Workers are waited for first, since they use the pools; one still
+ * asleep in a pool is woken by stopping the pool. A pool whose buffers
+ * the aborted case still held cannot be freed: it is stopped and left to
+ * bufpool's unload, which names it (and the run fails anyway).
+ */
+static void bp_exit(struct kunit *test)
+{
+	struct bp_case *c = bp_case(test);
+	struct bp_owned *o;
+	unsigned int i;
+	bool stuck;
+
+	for (i = 0; i < c->nr_timers; i++)
+		hrtimer_cancel(c->timers[i]);
+	bufpool_set_test_hook(NULL);
+	bp_fault_off();
+	stuck = !bp_join_all(c);
+	list_for_each_entry(o, &c->pools, node) {
+		unsigned int out = bp_stats(o->pool).in_use;
+
+		if (!stuck && !out) {
+			bufpool_destroy(o->pool);
+			continue;
+		}
+		if (out)
+			kunit_err(test, "pool '%s': %u buffers still out, stopped and left behind\n",
+				  bufpool_name(o->pool), out);
+		bufpool_destroy_async(o->pool, NULL, NULL);
+	}
+	if (stuck && !bp_join_all(c))
+		kunit_err(test, "a worker would not finish: left running\n");
+	/* Whatever still runs holds its own reference. */
+	while (!list_empty(&c->workers)) {
+		struct bp_worker *w = list_first_entry(&c->workers,
+						       struct bp_worker, node);
+
+		list_del(&w->node);
+		bp_worker_put(w);
 	}
 }
 
@@ -167,8 +400,10 @@ static int bp_alloc_bulk(struct bp_worker *w)
 				       TASK_UNINTERRUPTIBLE, w->timeout);
 }
 
-/* Suite: creation */
-
+/*
+ * A new pool has its reserve, idle, and its name. Catches a reserve not
+ * filled at creation.
+ */
 static void bp_create_destroy(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-smoke", 100, 8, 3, 0);
@@ -178,29 +413,41 @@ static void bp_create_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.backed, 3);
 	KUNIT_EXPECT_EQ(test, st.free, 3);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * Each invalid field: -EINVAL and one report that names the field (and
+ * the pool, once it has a name). Catches a field no longer checked.
+ */
 struct bp_bad_param {
 	const char *what;
 	struct bufpool_params p;
+	const char *report;
 };
 
 static const struct bp_bad_param bp_bad_params[] = {
-	{ "NULL name", { NULL, 64, 8, 0, 0, 0 } },
-	{ "empty name", { "", 64, 8, 0, 0, 0 } },
-	{ "name too long", { "kunit-0123456789012345678901234567890", 64, 8, 0, 0, 0 } },
-	{ "name with slash", { "kunit/x", 64, 8, 0, 0, 0 } },
-	{ "name with space", { "kunit x", 64, 8, 0, 0, 0 } },
-	{ "reserved name", { "pools", 64, 8, 0, 0, 0 } },
-	{ "buf_size 0", { "kunit-bad", 0, 8, 0, 0, 0 } },
-	{ "buf_size too big", { "kunit-bad", BUFPOOL_MAX_BUF_SIZE + 1, 8, 0, 0, 0 } },
-	{ "max_bufs 0", { "kunit-bad", 64, 0, 0, 0, 0 } },
-	{ "max_bufs too big", { "kunit-bad", 64, BUFPOOL_MAX_BUFS + 1, 0, 0, 0 } },
-	{ "min_bufs above max", { "kunit-bad", 64, 8, 9, 0, 0 } },
-	{ "align not a power of two", { "kunit-bad", 64, 8, 0, 48, 0 } },
-	{ "align above PAGE_SIZE", { "kunit-bad", 64, 8, 0, 2 * PAGE_SIZE, 0 } },
-	{ "unknown flag", { "kunit-bad", 64, 8, 0, 0, 0x80000000 } },
+	{ "NULL name", { NULL, 64, 8, 0, 0, 0 }, "name is NULL" },
+	{ "empty name", { "", 64, 8, 0, 0, 0 }, "name is empty" },
+	{ "name too long", { "kunit-0123456789012345678901234567890", 64, 8, 0, 0, 0 },
+	  "name longer than 31" },
+	{ "name with slash", { "kunit/x", 64, 8, 0, 0, 0 }, "'kunit/x': name has a '/'" },
+	{ "name with space", { "kunit x", 64, 8, 0, 0, 0 }, "'kunit x': name has a '/'" },
+	{ "reserved name", { "pools", 64, 8, 0, 0, 0 }, "'pools': name is reserved" },
+	{ "buf_size 0", { "kunit-bad", 0, 8, 0, 0, 0 }, "'kunit-bad': buf_size 0 " },
+	{ "buf_size too big", { "kunit-bad", BUFPOOL_MAX_BUF_SIZE + 1, 8, 0, 0, 0 },
+	  "'kunit-bad': buf_size 16385 " },
+	{ "max_bufs 0", { "kunit-bad", 64, 0, 0, 0, 0 }, "'kunit-bad': max_bufs 0 " },
+	{ "max_bufs too big", { "kunit-bad", 64, BUFPOOL_MAX_BUFS + 1, 0, 0, 0 },
+	  "'kunit-bad': max_bufs 65537 " },
+	{ "min_bufs above max", { "kunit-bad", 64, 8, 9, 0, 0 },
+	  "'kunit-bad': min_bufs 9 is above" },
+	{ "align not a power of two", { "kunit-bad", 64, 8, 0, 48, 0 },
+	  "'kunit-bad': align 48 " },
+	{ "align above PAGE_SIZE", { "kunit-bad", 64, 8, 0, 2 * PAGE_SIZE, 0 },
+	  "'kunit-bad': align 8192 " },
+	{ "unknown flag", { "kunit-bad", 64, 8, 0, 0, 0x80000000 },
+	  "'kunit-bad': unknown flags 0x80000000" },
 };
 
 static void bp_bad_param_desc(const struct bp_bad_param *b, char *desc)
@@ -215,51 +462,37 @@ static void bp_invalid_params(struct kunit *test)
 	const struct bp_bad_param *b = test->param_value;
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(&b->p)), -EINVAL);
+	bp_expect_reports(test, 1, "bufpool", NULL);
+	bp_expect_reports(test, 1, b->report, NULL);
 }
 
+/*
+ * NULL params: -EINVAL and one report. Catches a dereference of NULL.
+ */
 static void bp_null_params(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(NULL)), -EINVAL);
+	bp_expect_reports(test, 1, "bufpool_create: params is NULL", NULL);
 }
 
+/*
+ * A live pool's name is refused, and free again once it is destroyed.
+ * Catches two pools (and slab caches, debugfs directories) of one name.
+ */
 static void bp_duplicate_name(struct kunit *test)
 {
 	struct bufpool_params p = { .name = "kunit-dup", .buf_size = 32, .max_bufs = 4 };
 	struct bufpool *a = bp_create(test, "kunit-dup", 32, 4, 0, 0);
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_create(&p)), -EEXIST);
-	bufpool_destroy(a);
+	bp_expect_reports(test, 1, "'kunit-dup': a pool of that name exists", NULL);
+	bp_destroy(test, a);
 	/* The name, and its slab cache's name, are free again. */
 	a = bufpool_create(&p);
-	KUNIT_EXPECT_FALSE(test, IS_ERR(a));
-	bufpool_destroy(a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	bp_own(test, a);
+	bp_destroy(test, a);
 }
-
-#ifdef CONFIG_FAULT_INJECTION
-static void bp_fault_nth(int nth)
-{
-	bufpool_fault_attr.verbose = 0;
-	bufpool_fault_attr.interval = 1;
-	bufpool_fault_attr.probability = 100;
-	atomic_set(&bufpool_fault_attr.space, nth);
-	atomic_set(&bufpool_fault_attr.times, nth ? 1 : -1);
-}
-
-static void bp_fault_off(void)
-{
-	bufpool_fault_attr.probability = 0;
-	atomic_set(&bufpool_fault_attr.times, 1);
-	atomic_set(&bufpool_fault_attr.space, 0);
-}
-#else
-static void bp_fault_nth(int nth)
-{
-}
-
-static void bp_fault_off(void)
-{
-}
-#endif
 
 static void bp_need_faults(struct kunit *test)
 {
@@ -351,38 +584,69 @@ static void bp_create_fault_each_allocation(struct kunit *test)
 		failed++;
 	}
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+	bp_own(test, pool);
 	/* pool, name, slab name, cache, per-CPU, 3 buffers, shrinker */
 	KUNIT_EXPECT_GE(test, failed, 9);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 3);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * Each invalid argument: its error code and one report naming the pool
+ * (or the caller, where there is no pool); nothing at all for NULL where
+ * NULL means "nothing" (put, destroy); and the pool untouched. Catches a
+ * check that was dropped, or one that fires twice or for the wrong call.
+ */
 static void bp_bad_calls(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-bad-calls", 64, 4, 0, 0);
 	struct bufpool_buf *bufs[5];
+	struct bufpool_stats st;
 
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(NULL, GFP_KERNEL));
+	bp_expect_report_from(test, 1, "bufpool_alloc", __func__,
+			      "NULL is not a pool");
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(ERR_PTR(-ENOMEM), GFP_KERNEL,
 							 TASK_INTERRUPTIBLE, 1)), -EINVAL);
+	bp_expect_report_from(test, 1, "bufpool_alloc_wait", __func__,
+			      "an ERR_PTR is not a pool");
 	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 0, bufs), -EINVAL);
+	bp_expect_reports(test, 1, "'kunit-bad-calls': bulk request of 0 buffers", NULL);
 	/* More than the cap could never be satisfied: refused, not hung. */
 	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 5, bufs), -EINVAL);
+	bp_expect_reports(test, 1, "'kunit-bad-calls': bulk request of 5 buffers", "1..4");
 	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, NULL), -EINVAL);
+	bp_expect_reports(test, 1, "'kunit-bad-calls': bulk request into a NULL array", NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL, TASK_RUNNING, 1)),
 			-EINVAL);
+	bp_expect_reports(test, 1, "'kunit-bad-calls': invalid task state 0", NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
 							 TASK_INTERRUPTIBLE, -5)), -EINVAL);
-	bufpool_put(NULL);
+	bp_expect_reports(test, 1, "'kunit-bad-calls': negative timeout -5", NULL);
 	bufpool_put_bulk(3, NULL);
+	bp_expect_report_from(test, 1, "bufpool_put_bulk", __func__,
+			      "NULL array of 3 buffers");
+	bufpool_put(NULL);
 	bufpool_destroy(NULL);
 	bufpool_destroy(ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
-	bufpool_destroy(pool);
+	/* Eight reports in all: the NULLs that mean nothing said nothing. */
+	bp_expect_reports(test, 8, "bufpool", NULL);
+
+	/* None of it touched the pool, which works. */
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.allocs, 0);
+	KUNIT_EXPECT_EQ(test, st.fails, 0);
+	KUNIT_EXPECT_EQ(test, st.backed, 0);
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, bufs), 0);
+	bufpool_put_bulk(4, bufs);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 4);
+	bp_destroy(test, pool);
 }
 
-/* Suite: buffers */
-
+/*
+ * One buffer out and back, counted. Catches a buffer smaller than asked
+ * (KASAN) and counters that miss the plain alloc/put pair.
+ */
 static void bp_alloc_put(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-basic", 1500, 16, 0, 0);
@@ -401,9 +665,13 @@ static void bp_alloc_put(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
 	KUNIT_EXPECT_EQ(test, st.allocs, 1);
 	KUNIT_EXPECT_EQ(test, st.frees, 1);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * Every alignment and size gives aligned data of the full size. Catches
+ * a layout that puts the header where the data's alignment needs it.
+ */
 static void bp_alignment(struct kunit *test)
 {
 	static const unsigned int aligns[] = { 0, 8, 64, 512, PAGE_SIZE };
@@ -420,6 +688,7 @@ static void bp_alignment(struct kunit *test)
 			p.buf_size = sizes[s];
 			pool = bufpool_create(&p);
 			KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+			bp_own(test, pool);
 			KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, bufs), 0);
 			for (i = 0; i < 4; i++) {
 				void *data = bufpool_buf_data(bufs[i]);
@@ -429,11 +698,15 @@ static void bp_alignment(struct kunit *test)
 				memset(data, 0, sizes[s]);
 			}
 			bufpool_put_bulk(4, bufs);
-			bufpool_destroy(pool);
+			bp_destroy(test, pool);
 		}
 	}
 }
 
+/*
+ * BUFPOOL_F_ZERO and __GFP_ZERO both hand out zeroed buffers. Catches a
+ * buffer that comes back with the last holder's data.
+ */
 static void bp_zeroing(struct kunit *test)
 {
 	struct bufpool *z = bp_create(test, "kunit-zero", 300, 1, 0, BUFPOOL_F_ZERO);
@@ -454,25 +727,49 @@ static void bp_zeroing(struct kunit *test)
 	buf = bufpool_alloc(plain, GFP_KERNEL | __GFP_ZERO);
 	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), 0, 300));
 	bufpool_put(buf);
-	bufpool_destroy(z);
-	bufpool_destroy(plain);
+	bp_destroy(test, z);
+	bp_destroy(test, plain);
 }
 
+/*
+ * A write after the last put is reported, once, naming the pool and the
+ * byte, when the buffer is next handed out; a buffer left alone is not.
+ * Catches the poison check finding nothing (or poison never written).
+ */
 static void bp_poison(struct kunit *test)
 {
-	struct bufpool *pool = bp_create(test, "kunit-poison", 64, 2, 1, BUFPOOL_F_POISON);
+	struct bufpool *pool = bp_create(test, "kunit-poison", 64, 1, 1, BUFPOOL_F_POISON);
 	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
+	u8 *data;
 
-	/* Idle buffers carry the poison; it is checked when handed out. */
-	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), BUFPOOL_POISON, 64));
-	memset(bufpool_buf_data(buf), 0, 64);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	data = bufpool_buf_data(buf);
+	memset(data, 0, 64);
 	bufpool_put(buf);
+	/* Idle buffers carry the poison. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(data, BUFPOOL_POISON, bufpool_buf_size(buf)));
 	buf = bufpool_alloc(pool, GFP_KERNEL);
-	KUNIT_EXPECT_NULL(test, memchr_inv(bufpool_buf_data(buf), BUFPOOL_POISON, 64));
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	bp_expect_reports(test, 0, "bufpool", NULL);
+
+	/* The one buffer of the pool, written after its put. */
 	bufpool_put(buf);
-	bufpool_destroy(pool);
+	data[17] = 0x42;
+	buf = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_PTR_EQ(test, (u8 *)bufpool_buf_data(buf), data);
+	bp_expect_reports(test, 1, "'kunit-poison': buffer written after its last put",
+			  "byte 17 is 0x42");
+	bp_expect_reports(test, 1, "bufpool", NULL);
+	bufpool_put(buf);
+	bp_destroy(test, pool);
 }
 
+/*
+ * At the cap an atomic caller gets NULL (or -EAGAIN), counted as a
+ * failure, and the pool never exceeds its cap. Catches a pool that grows
+ * past max_bufs.
+ */
 static void bp_exhaustion_atomic(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-exhaust", 64, 4, 0, 0);
@@ -492,10 +789,13 @@ static void bp_exhaustion_atomic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.in_use, 4);
 	KUNIT_EXPECT_EQ(test, st.backed, 4);
 	bufpool_put_bulk(4, bufs);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
-/* The seeds' story: a flooded pool runs dry alone. */
+/*
+ * The seeds' story: a flooded pool runs dry alone. Catches pools that
+ * share buffers or a cap.
+ */
 static void bp_isolation(struct kunit *test)
 {
 	struct bufpool *nic = bp_create(test, "kunit-nic", 1500, 8, 0, 0);
@@ -512,10 +812,14 @@ static void bp_isolation(struct kunit *test)
 	}
 	bufpool_put_bulk(4, blk);
 	bufpool_put_bulk(8, rx);
-	bufpool_destroy(nic);
-	bufpool_destroy(disk);
+	bp_destroy(test, nic);
+	bp_destroy(test, disk);
 }
 
+/*
+ * A buffer goes home on its last put only. Catches a put that frees a
+ * buffer others still hold.
+ */
 static void bp_refcount(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-ref", 64, 2, 0, 0);
@@ -529,10 +833,14 @@ static void bp_refcount(struct kunit *test)
 	bufpool_put(buf);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 1);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
-/* A put too many is reported and ignored: the buffer is not freed twice. */
+/*
+ * A put too many, and a get after the last put, are reported once each,
+ * naming the pool and the caller, and ignored: the buffer is not freed
+ * twice. Catches a put that trusts the reference count of an idle buffer.
+ */
 static void bp_double_put(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-dput", 64, 2, 0,
@@ -540,9 +848,15 @@ static void bp_double_put(struct kunit *test)
 	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
 	struct bufpool_buf *a, *b;
 
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	bufpool_put(buf);
+	bp_expect_reports(test, 0, "bufpool", NULL);
 	bufpool_put(buf);
+	bp_expect_report_from(test, 1, "bufpool_put", __func__,
+			      "pool 'kunit-dput' is not held by anyone");
 	KUNIT_EXPECT_NULL(test, bufpool_get(buf));
+	bp_expect_report_from(test, 1, "bufpool_get", __func__,
+			      "pool 'kunit-dput' is not held by anyone");
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 1);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).free, 1);
 	/* Two distinct buffers still come out. */
@@ -553,21 +867,52 @@ static void bp_double_put(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, a, b);
 	bufpool_put(a);
 	bufpool_put(b);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * A put of memory that is no buffer, though it looks like a held one of
+ * this pool in all but its magic: reported, naming the caller, and
+ * ignored. Catches a put that does not check the magic: it would hand
+ * the junk to the pool (counted as freed, and allocated to the next
+ * caller) and write to it.
+ */
 static void bp_put_foreign(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-foreign", 64, 2, 0, 0);
-	void *junk = kunit_kzalloc(test, 128, GFP_KERNEL);
+	struct bufpool_buf *junk = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct bufpool_buf *copy = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct bufpool_buf *bufs[2];
 
 	KUNIT_ASSERT_NOT_NULL(test, junk);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	refcount_set(&junk->ref, 1);
+	junk->pool = pool;
+	junk->data = junk + 1;
+	memcpy(copy, junk, 256);
+
 	bufpool_put(junk);
+	bp_expect_report_from(test, 1, "bufpool_put", __func__,
+			      "is not a bufpool buffer");
 	KUNIT_EXPECT_NULL(test, bufpool_get(junk));
+	bp_expect_report_from(test, 1, "bufpool_get", __func__,
+			      "is not a bufpool buffer");
+	KUNIT_EXPECT_EQ(test, memcmp(junk, copy, 256), 0);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 0);
-	bufpool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).free, 0);
+	/* The pool hands out its own buffers, and only those. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 2, bufs), 0);
+	KUNIT_EXPECT_PTR_NE(test, bufs[0], junk);
+	KUNIT_EXPECT_PTR_NE(test, bufs[1], junk);
+	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+	bufpool_put_bulk(2, bufs);
+	bp_destroy(test, pool);
 }
 
+/*
+ * The counters agree with what the case did, round after round. Catches
+ * counters that drift (in_use, backed, free, high watermark).
+ */
 static void bp_stats_add_up(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-stats", 64, 32, 4, 0);
@@ -591,31 +936,38 @@ static void bp_stats_add_up(struct kunit *test)
 		KUNIT_EXPECT_GE(test, st.high_watermark, held);
 	}
 	bufpool_put_bulk(held, bufs);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
-/* Suite: waiting */
-
+/*
+ * A sleeper gets the buffer put back, and an atomic caller meanwhile
+ * gets NULL at once. Catches a lost wakeup, and an atomic caller that
+ * takes a buffer owed to a sleeper.
+ */
 static void bp_sleeper_wakes_on_put(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-sleep", 64, 1, 0, 0);
 	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
-	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
+	struct bp_worker *w = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_alloc_one });
 
-	bp_start(test, &w, -1);
+	bp_start(test, w, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
 	/* Meanwhile an atomic caller is told no at once. */
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
-	KUNIT_EXPECT_FALSE(test, bp_finished(&w));
+	KUNIT_EXPECT_FALSE(test, bp_finished(w));
 	bufpool_put(held);
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
-	KUNIT_EXPECT_EQ(test, w.ret, 0);
-	KUNIT_EXPECT_PTR_EQ(test, w.bufs[0], held);
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
+	KUNIT_EXPECT_EQ(test, w->ret, 0);
+	KUNIT_EXPECT_PTR_EQ(test, w->bufs[0], held);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).waits, 1);
-	bufpool_put(w.bufs[0]);
-	bufpool_destroy(pool);
+	bufpool_put(w->bufs[0]);
+	bp_destroy(test, pool);
 }
 
+/*
+ * A wait that times out returns -ETIMEDOUT, counted, its time measured.
+ * Catches a timeout that leaves the waiter queued.
+ */
 static void bp_timeout(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-timeout", 64, 1, 0, 0);
@@ -633,63 +985,78 @@ static void bp_timeout(struct kunit *test)
 	KUNIT_EXPECT_GT(test, st.wait_ns_max, 0);
 	KUNIT_EXPECT_GE(test, st.wait_ns_total, st.wait_ns_max);
 	bufpool_put(held);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 static void bp_signal_case(struct kunit *test, unsigned int state, int sig)
 {
 	struct bufpool *pool = bp_create(test, "kunit-signal", 64, 1, 0, 0);
 	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
-	struct bp_worker w = {
+	struct bp_worker *w = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_alloc_one, .state = state,
 		.timeout = MAX_SCHEDULE_TIMEOUT,
-	};
+	});
 
-	bp_start(test, &w, -1);
+	bp_start(test, w, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	send_sig(sig, w.task, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
-	KUNIT_EXPECT_EQ(test, w.ret, -EINTR);
+	send_sig(sig, w->task, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
+	KUNIT_EXPECT_EQ(test, w->ret, -EINTR);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).waiters, 0);
 	bufpool_put(held);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * Catches a TASK_INTERRUPTIBLE wait that a signal does not end.
+ */
 static void bp_signal(struct kunit *test)
 {
 	bp_signal_case(test, TASK_INTERRUPTIBLE, SIGUSR1);
 }
 
+/*
+ * Catches a TASK_KILLABLE wait that SIGKILL does not end.
+ */
 static void bp_killable(struct kunit *test)
 {
 	bp_signal_case(test, TASK_KILLABLE, SIGKILL);
 }
 
-/* Waiters are served in arrival order. */
+/*
+ * Waiters are served in arrival order. Catches a LIFO (or any other)
+ * order of service.
+ */
 static void bp_fifo(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-fifo", 64, 1, 0, 0);
 	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
-	struct bp_worker w[4];
+	struct bp_worker *w[4];
 	int i, j;
 
 	for (i = 0; i < 4; i++) {
-		w[i] = (struct bp_worker){ .pool = pool, .fn = bp_alloc_one, .id = i };
-		bp_start(test, &w[i], -1);
+		w[i] = bp_new(test, &(struct bp_worker){
+			.pool = pool, .fn = bp_alloc_one, .id = i,
+		});
+		bp_start(test, w[i], -1);
 		KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, i + 1));
 	}
 	for (i = 0; i < 4; i++) {
 		bufpool_put(held);
-		KUNIT_ASSERT_TRUE(test, bp_join(&w[i]));
+		KUNIT_ASSERT_TRUE(test, bp_join(w[i]));
 		/* Only the longest waiter got it. */
 		for (j = i + 1; j < 4; j++)
-			KUNIT_EXPECT_FALSE(test, bp_finished(&w[j]));
-		held = w[i].bufs[0];
+			KUNIT_EXPECT_FALSE(test, bp_finished(w[j]));
+		held = w[i]->bufs[0];
 	}
 	bufpool_put(held);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
+/*
+ * A bulk request gets all it asks or nothing, even after waiting.
+ * Catches a failed bulk request that keeps part of what it took.
+ */
 static void bp_bulk_all_or_nothing(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-bulk", 64, 8, 0, 0);
@@ -705,41 +1072,46 @@ static void bp_bulk_all_or_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 8);
 	bufpool_put_bulk(3, bufs);
 	bufpool_put_bulk(5, held);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
-/* A bulk waiter keeps what comes back: later single requests wait behind. */
+/*
+ * A bulk waiter keeps what comes back: later single requests wait
+ * behind. Catches a bulk waiter starved by single requests.
+ */
 static void bp_bulk_not_starved(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-bulk-fair", 64, 4, 0, 0);
-	struct bp_worker bulk = {
+	struct bp_worker *bulk = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_alloc_bulk, .n = 3,
 		.timeout = MAX_SCHEDULE_TIMEOUT, .id = 1,
-	};
-	struct bp_worker single = { .pool = pool, .fn = bp_alloc_one, .id = 2 };
+	});
+	struct bp_worker *single = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_one, .id = 2,
+	});
 	struct bufpool_buf *held[4];
 	int i;
 
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, held), 0);
-	bp_start(test, &bulk, -1);
+	bp_start(test, bulk, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	bp_start(test, &single, -1);
+	bp_start(test, single, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 2));
 	for (i = 0; i < 2; i++) {
 		bufpool_put(held[i]);
 		KUNIT_EXPECT_EQ(test, bp_stats(pool).waiters, 2);
 	}
-	KUNIT_EXPECT_FALSE(test, bp_finished(&single));
+	KUNIT_EXPECT_FALSE(test, bp_finished(single));
 	bufpool_put(held[2]);
-	KUNIT_ASSERT_TRUE(test, bp_join(&bulk));
-	KUNIT_EXPECT_EQ(test, bulk.ret, 0);
-	KUNIT_EXPECT_FALSE(test, bp_finished(&single));
+	KUNIT_ASSERT_TRUE(test, bp_join(bulk));
+	KUNIT_EXPECT_EQ(test, bulk->ret, 0);
+	KUNIT_EXPECT_FALSE(test, bp_finished(single));
 	bufpool_put(held[3]);
-	KUNIT_ASSERT_TRUE(test, bp_join(&single));
-	KUNIT_EXPECT_EQ(test, single.ret, 0);
-	bufpool_put_bulk(3, bulk.bufs);
-	bufpool_put(single.bufs[0]);
-	bufpool_destroy(pool);
+	KUNIT_ASSERT_TRUE(test, bp_join(single));
+	KUNIT_EXPECT_EQ(test, single->ret, 0);
+	bufpool_put_bulk(3, bulk->bufs);
+	bufpool_put(single->bufs[0]);
+	bp_destroy(test, pool);
 }
 
 static int bp_bulk_loop(struct bp_worker *w)
@@ -769,7 +1141,7 @@ static void bp_two_bulk_no_deadlock(struct kunit *test)
 		pool = bp_create(test, "kunit-bulk2", 64, 4, 0, 0);
 		bp_run_all(test, pool, bp_bulk_loop, 2, 3);
 		KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
-		bufpool_destroy(pool);
+		bp_destroy(test, pool);
 	}
 }
 
@@ -785,8 +1157,9 @@ static int bp_hammer(struct bp_worker *w)
 		for (j = 0; j < w->n; j++)
 			*(int *)bufpool_buf_data(w->bufs[j]) = w->id;
 		for (j = 0; j < w->n; j++) {
+			/* A buffer taken from us meanwhile fails, not oopses. */
 			extra = bufpool_get(w->bufs[j]);
-			if (*(int *)bufpool_buf_data(extra) != w->id)
+			if (!extra || *(int *)bufpool_buf_data(extra) != w->id)
 				return -EIO;
 			bufpool_put(extra);
 		}
@@ -798,7 +1171,11 @@ static int bp_hammer(struct bp_worker *w)
 	return 0;
 }
 
-/* get/put from several kthreads, with fewer buffers than threads. */
+/*
+ * get/put from several kthreads, with fewer buffers than threads.
+ * Catches a buffer handed to two holders at once (the tag check), and
+ * counts lost under contention.
+ */
 static void bp_many_threads(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-threads", 64, 3, 0, 0);
@@ -810,7 +1187,7 @@ static void bp_many_threads(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.frees, 6 * 1000);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
 	KUNIT_EXPECT_LE(test, st.high_watermark, 3);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 struct bp_irq_put {
@@ -829,30 +1206,34 @@ static enum hrtimer_restart bp_irq_put_fn(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* Buffers put from hard IRQ reach a sleeper and the pool intact. */
+/*
+ * Buffers put from hard IRQ reach a sleeper and the pool intact. Catches
+ * a put path that is not safe in hard IRQ (lockdep) or loses a wakeup there.
+ */
 static void bp_put_from_hardirq(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-hardirq", 64, 4, 0, 0);
-	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
-	struct bp_irq_put ip = { .n = 4 };
+	struct bp_worker *w = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_alloc_one });
+	struct bp_irq_put *ip = kunit_kzalloc(test, sizeof(*ip), GFP_KERNEL);
 
-	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, ip.bufs), 0);
-	bufpool_get(ip.bufs[0]);	/* the IRQ drops one of two references */
-	bp_start(test, &w, -1);
+	KUNIT_ASSERT_NOT_NULL(test, ip);
+	ip->n = 4;
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, ip->bufs), 0);
+	bufpool_get(ip->bufs[0]);	/* the IRQ drops one of two references */
+	bp_start(test, w, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	hrtimer_init(&ip.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	ip.timer.function = bp_irq_put_fn;
-	hrtimer_start(&ip.timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
-	hrtimer_cancel(&ip.timer);
-	KUNIT_EXPECT_TRUE(test, ip.hardirq);
-	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	bp_timer_init(test, &ip->timer, bp_irq_put_fn, HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&ip->timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
+	hrtimer_cancel(&ip->timer);
+	KUNIT_EXPECT_TRUE(test, ip->hardirq);
+	KUNIT_EXPECT_EQ(test, w->ret, 0);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 2);
-	bufpool_put(ip.bufs[0]);
-	bufpool_put(w.bufs[0]);
+	bufpool_put(ip->bufs[0]);
+	bufpool_put(w->bufs[0]);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).frees, 5);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 struct bp_irq_churn {
@@ -886,32 +1267,37 @@ static enum hrtimer_restart bp_irq_churn_fn(struct hrtimer *t)
 static void bp_irq_vs_fast_path(struct kunit *test)
 {
 	/* A hard IRQ never grows a pool: it needs buffers that exist. */
-	struct bufpool *pool = bp_create(test, "kunit-irqfast", 64, 64, 8, 0);
-	struct bp_irq_churn ic = { .pool = pool };
+	unsigned int cap = bp_cap_for_batch(4);
+	struct bp_irq_churn *ic = kunit_kzalloc(test, sizeof(*ic), GFP_KERNEL);
+	struct bufpool *pool;
 	struct bufpool_buf *buf;
 	struct bufpool_stats st;
 	u64 done = 0;
 
+	KUNIT_ASSERT_NOT_NULL(test, ic);
+	if (cap > BUFPOOL_MAX_BUFS)
+		kunit_skip(test, "magazines need a cap of %u here", cap);
+	pool = bp_create(test, "kunit-irqfast", 64, cap, 8, 0);
+	ic->pool = pool;
 	KUNIT_ASSERT_GT(test, pool->batch, 0);
-	hrtimer_init(&ic.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-	ic.timer.function = bp_irq_churn_fn;
-	hrtimer_start(&ic.timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
-	while (done < 20000 || (atomic_read(&ic.fires) < 100 && done < 10000000)) {
+	bp_timer_init(test, &ic->timer, bp_irq_churn_fn, HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&ic->timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	while (done < 20000 || (atomic_read(&ic->fires) < 100 && done < 10000000)) {
 		buf = bufpool_alloc(pool, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, buf);
 		bufpool_put(buf);
 		done++;
 	}
-	WRITE_ONCE(ic.stop, true);
-	hrtimer_cancel(&ic.timer);
-	KUNIT_EXPECT_EQ(test, atomic_read(&ic.errors), 0);
-	KUNIT_EXPECT_GE(test, atomic_read(&ic.fires), 100);
+	WRITE_ONCE(ic->stop, true);
+	hrtimer_cancel(&ic->timer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ic->errors), 0);
+	KUNIT_EXPECT_GE(test, atomic_read(&ic->fires), 100);
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.allocs, st.frees);
-	KUNIT_EXPECT_EQ(test, st.allocs, done + atomic_read(&ic.fires));
+	KUNIT_EXPECT_EQ(test, st.allocs, done + atomic_read(&ic->fires));
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
 	KUNIT_EXPECT_EQ(test, st.free, st.backed);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 static int bp_destroy_worker(struct bp_worker *w)
@@ -920,28 +1306,91 @@ static int bp_destroy_worker(struct bp_worker *w)
 	return 0;
 }
 
-/* Destroy wakes sleepers with an error, then waits for the last put. */
+/*
+ * Whether destroy waited for the buffer: recorded at the end of its wait
+ * (BUFPOOL_TP_SHUTDOWN), in the destroyer.
+ */
+struct bp_shutdown_watch {
+	struct bufpool_buf *held;	/* the buffer out, until put */
+	bool ended;
+	bool ended_early;		/* with the buffer still out */
+};
+
+static struct bp_shutdown_watch *bp_shutdown_watch;
+
+static void bp_shutdown_hook(enum bufpool_test_point tp)
+{
+	struct bp_shutdown_watch *sw = bp_shutdown_watch;
+
+	if (tp != BUFPOOL_TP_SHUTDOWN)
+		return;
+	WRITE_ONCE(sw->ended_early, !!READ_ONCE(sw->held));
+	WRITE_ONCE(sw->ended, true);
+}
+
+/* Wait until a destroy of @pool waits for its buffers to come home. */
+static bool bp_wait_destroy_waits(struct bufpool *pool)
+{
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS; i++) {
+		if (swait_active(&pool->drained.wait))
+			return true;
+		usleep_range(1000, 2000);
+	}
+	return false;
+}
+
+/*
+ * Destroy wakes sleepers with -ESHUTDOWN, fails new allocations at once
+ * and waits for the last put. Catches a destroy that frees the pool with
+ * a buffer still out, or that leaves a sleeper asleep. That destroy waits
+ * is seen, not hoped for after a sleep: the destroyer is queued on the
+ * pool's drained completion, and the hook says whether its wait ended
+ * with the buffer still out.
+ */
 static void bp_destroy_with_waiter(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-destroy", 64, 1, 0, 0);
-	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
-	struct bp_worker waiter = {
+	struct bp_shutdown_watch *sw = kunit_kzalloc(test, sizeof(*sw), GFP_KERNEL);
+	struct bp_worker *waiter = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_alloc_one, .state = TASK_UNINTERRUPTIBLE,
 		.timeout = MAX_SCHEDULE_TIMEOUT,
-	};
-	struct bp_worker destroyer = { .pool = pool, .fn = bp_destroy_worker, .id = 1 };
+	});
+	struct bp_worker *destroyer = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_destroy_worker, .id = 1,
+	});
+	struct bufpool_buf *bufs[1];
 
-	bp_start(test, &waiter, -1);
+	KUNIT_ASSERT_NOT_NULL(test, sw);
+	sw->held = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sw->held);
+	bp_shutdown_watch = sw;
+	bp_hook_on(test, bp_shutdown_hook);
+	bp_start(test, waiter, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	bp_start(test, &destroyer, -1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&waiter));
-	KUNIT_EXPECT_EQ(test, waiter.ret, -ESHUTDOWN);
-	/* New allocations fail at once. */
+	/* The destroyer's from here. */
+	bp_disown(test, pool);
+	bp_start(test, destroyer, -1);
+	KUNIT_ASSERT_TRUE(test, bp_join(waiter));
+	KUNIT_EXPECT_EQ(test, waiter->ret, -ESHUTDOWN);
+	/* New allocations fail at once, each as its kind says. */
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_KERNEL));
-	msleep(20);
-	KUNIT_EXPECT_FALSE(test, bp_finished(&destroyer));
-	bufpool_put(held);
-	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_UNINTERRUPTIBLE, HZ)),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 1, bufs), -ESHUTDOWN);
+	KUNIT_EXPECT_TRUE_MSG(test, bp_wait_destroy_waits(pool),
+			      "destroy did not wait for the buffer still out");
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(sw->ended));
+	KUNIT_EXPECT_FALSE(test, bp_finished(destroyer));
+	bufpool_put(sw->held);
+	WRITE_ONCE(sw->held, NULL);
+	KUNIT_ASSERT_TRUE(test, bp_join(destroyer));
+	KUNIT_EXPECT_TRUE(test, sw->ended);
+	KUNIT_EXPECT_FALSE_MSG(test, sw->ended_early,
+			       "destroy went on with a buffer still out");
+	bp_expect_reports(test, 0, "bufpool", NULL);
 }
 
 /*
@@ -985,36 +1434,41 @@ static int bp_destroy_when_waited(struct bp_worker *w)
 static void bp_destroy_waiter_exit(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-exit", 64, 1, 0, 0);
-	struct bp_worker destroyer = {
+	struct bp_worker *destroyer = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_destroy_when_waited, .id = 1,
-	};
-	struct bp_exit_hold e = { .task = current, .destroyer = &destroyer };
+	});
+	struct bp_exit_hold e = { .task = current, .destroyer = destroyer };
 	struct bufpool_buf *buf;
 
 	e.held = bufpool_alloc(pool, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e.held);
 	bp_exit_hold = &e;
 	bp_hook_on(test, bp_exit_hold_hook);
-	bp_start(test, &destroyer, -1);
+	/* The destroyer's from here. */
+	bp_disown(test, pool);
+	bp_start(test, destroyer, -1);
 	buf = bufpool_alloc_wait(pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE, 10 * HZ);
 	/* The pool is gone now, if all went as planned. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(buf), -ESHUTDOWN);
 	KUNIT_EXPECT_NULL(test, e.held);
 	KUNIT_EXPECT_TRUE(test, e.destroyed);
 	if (e.destroyed) {
-		KUNIT_EXPECT_EQ(test, destroyer.ret, 0);
+		KUNIT_EXPECT_EQ(test, destroyer->ret, 0);
 		return;
 	}
 	/* Something else happened: clean up without touching a freed pool. */
 	if (!IS_ERR(buf))
 		bufpool_put(buf);
 	bufpool_put(e.held);
-	KUNIT_ASSERT_TRUE(test, bp_join(&destroyer));
-	if (destroyer.ret)
+	KUNIT_ASSERT_TRUE(test, bp_join(destroyer));
+	if (destroyer->ret)
 		bufpool_destroy(pool);
 }
 
-/* Destroy after everything came back frees it all, slab cache included. */
+/*
+ * Destroy after everything came back frees it all, slab cache included.
+ * Catches buffers or caches left behind (kmemleak, and the name's reuse).
+ */
 static void bp_destroy_frees_all(struct kunit *test)
 {
 	struct bufpool_params p = { .name = "kunit-destroy2", .buf_size = 512,
@@ -1026,25 +1480,27 @@ static void bp_destroy_frees_all(struct kunit *test)
 	for (round = 0; round < 3; round++) {
 		pool = bufpool_create(&p);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
+		bp_own(test, pool);
 		KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
 		bufpool_put_bulk(64, bufs);
 		KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 64);
-		bufpool_destroy(pool);
+		bp_destroy(test, pool);
 	}
 }
 
-/* Growth failing under memory pressure is not exhaustion. */
+/*
+ * Growth failing under memory pressure is not exhaustion: an atomic
+ * caller fails, a sleeper waits for a put. Catches a growth failure
+ * taken for a full pool, or a sleeper that never gets the next put.
+ */
 static void bp_grow_failure(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-grow", 64, 4, 0, 0);
 	struct bufpool_buf *held = bufpool_alloc(pool, GFP_KERNEL);
-	struct bp_worker w = { .pool = pool, .fn = bp_alloc_one };
+	struct bp_worker *w = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_alloc_one });
 
-	if (!IS_ENABLED(CONFIG_FAULT_INJECTION)) {
-		bufpool_put(held);
-		bufpool_destroy(pool);
-		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-	}
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	bp_need_faults(test);
 	bp_fault_nth(0);
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
 	KUNIT_EXPECT_GE(test, bp_stats(pool).grow_fails, 1);
@@ -1052,18 +1508,18 @@ static void bp_grow_failure(struct kunit *test)
 							 TASK_UNINTERRUPTIBLE, HZ / 5)),
 			-ETIMEDOUT);
 	/* A sleeper that cannot grow the pool gets the next returned buffer. */
-	bp_start(test, &w, -1);
+	bp_start(test, w, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
 	bufpool_put(held);
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
 	bp_fault_off();
-	KUNIT_EXPECT_EQ(test, w.ret, 0);
-	bufpool_put(w.bufs[0]);
+	KUNIT_EXPECT_EQ(test, w->ret, 0);
+	bufpool_put(w->bufs[0]);
 	/* Once memory is back the pool grows to its cap. */
-	w.n = 4;
-	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, w.bufs), 0);
-	bufpool_put_bulk(4, w.bufs);
-	bufpool_destroy(pool);
+	w->n = 4;
+	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 4, w->bufs), 0);
+	bufpool_put_bulk(4, w->bufs);
+	bp_destroy(test, pool);
 }
 
 /*
@@ -1076,38 +1532,39 @@ static void bp_grow_failure(struct kunit *test)
 static void bp_grow_failure_wakes_head(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-grow-wake", 64, 1, 0, 0);
-	struct bp_grow_hold g;
-	struct bp_worker b = {
-		.pool = pool, .fn = bp_alloc_held, .priv = &g,
+	struct bp_grow_hold *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	struct bp_worker *b = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_held, .priv = g,
 		.state = TASK_UNINTERRUPTIBLE, .timeout = 10 * HZ,
-	};
-	struct bp_worker a = {
+	});
+	struct bp_worker *a = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_alloc_timed, .id = 1,
 		.state = TASK_UNINTERRUPTIBLE, .timeout = 2 * HZ,
-	};
+	});
 
+	KUNIT_ASSERT_NOT_NULL(test, g);
 	bp_need_faults(test);
-	bp_grow_hold_on(test, &g);
-	bp_start(test, &b, -1);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+	bp_grow_hold_on(test, g);
+	bp_start(test, b, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g->growing,
 							    msecs_to_jiffies(BP_WAIT_MS)));
-	bp_start(test, &a, -1);
+	bp_start(test, a, -1);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	complete(&g.go);		/* B's allocation fails */
-	KUNIT_ASSERT_TRUE(test, bp_join(&a));
+	complete(&g->go);		/* B's allocation fails */
+	KUNIT_ASSERT_TRUE(test, bp_join(a));
 	bp_fault_off();
 	/* Even unwoken, A tries once more when its time is up, and grows. */
-	KUNIT_EXPECT_EQ(test, a.ret, 0);
-	KUNIT_EXPECT_LT_MSG(test, a.took, a.timeout,
+	KUNIT_EXPECT_EQ(test, a->ret, 0);
+	KUNIT_EXPECT_LT_MSG(test, a->took, a->timeout,
 			    "the head waiter slept out its timeout although the pool could grow");
-	if (!a.ret)
-		bufpool_put(a.bufs[0]);		/* to B, waiting behind A */
-	KUNIT_ASSERT_TRUE(test, bp_join(&b));
-	KUNIT_EXPECT_EQ(test, b.ret, 0);
-	if (!b.ret)
-		bufpool_put(b.bufs[0]);
+	if (!a->ret)
+		bufpool_put(a->bufs[0]);		/* to B, waiting behind A */
+	KUNIT_ASSERT_TRUE(test, bp_join(b));
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+	if (!b->ret)
+		bufpool_put(b->bufs[0]);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).grow_fails, 1);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 /* Suite: per-CPU magazines, shrinker */
@@ -1126,24 +1583,35 @@ static int bp_on_cpu_cycle(struct bp_worker *w)
 	return 0;
 }
 
+/*
+ * One CPU cycling n buffers: after the first n allocations, which grow
+ * the pool, every operation is a magazine hit. Catches a hit path that
+ * takes the pool lock, or magazines that hold fewer than 2 * batch.
+ */
 static void bp_magazine_hits(struct kunit *test)
 {
-	struct bufpool *pool = bp_create(test, "kunit-mag", 64, 256, 0, 0);
-	struct bp_worker w = { .pool = pool, .fn = bp_on_cpu_cycle, .n = 4 };
+	const unsigned int n = 4, ops = 2 * 100 * n;
+	unsigned int cap = bp_cap_for_batch(n);
+	struct bufpool *pool;
+	struct bp_worker *w;
 	struct bufpool_stats st;
 
-	KUNIT_ASSERT_GT(test, pool->batch, 0);
-	bp_start(test, &w, 0);
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	if (cap > BUFPOOL_MAX_BUFS)
+		kunit_skip(test, "magazines of %u need a cap of %u here", n, cap);
+	pool = bp_create(test, "kunit-mag", 64, cap, 0, 0);
+	w = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_on_cpu_cycle, .n = n });
+	KUNIT_ASSERT_GE(test, pool->batch, n);
+	bp_start(test, w, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
 	st = bp_stats(pool);
-	KUNIT_EXPECT_EQ(test, st.allocs, 400);
+	KUNIT_EXPECT_EQ(test, st.allocs, ops / 2);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
 	/* All but the first few operations hit the magazine. */
-	KUNIT_EXPECT_GE(test, st.mag_hits, 790);
-	KUNIT_EXPECT_LE(test, st.mag_misses, 10);
-	KUNIT_EXPECT_EQ(test, st.backed, 4);
-	KUNIT_EXPECT_EQ(test, st.cached, 4);
-	bufpool_destroy(pool);
+	KUNIT_EXPECT_GE(test, st.mag_hits, ops - 2 * n);
+	KUNIT_EXPECT_LE(test, st.mag_misses, 2 * n);
+	KUNIT_EXPECT_EQ(test, st.backed, n);
+	KUNIT_EXPECT_EQ(test, st.cached, n);
+	bp_destroy(test, pool);
 }
 
 struct bp_pipe {
@@ -1200,33 +1668,37 @@ static int bp_pipe_consumer(struct bp_worker *w)
 	return 0;
 }
 
-/* Allocate on CPU 0, free on CPU 1: the totals stay exact. */
+/*
+ * Allocate on CPU 0, free on CPU 1: the totals stay exact. Catches
+ * per-CPU counters or magazines that lose buffers crossing CPUs.
+ */
 static void bp_cross_cpu(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-xcpu", 64, 64, 0, 0);
-	struct bp_pipe pipe = { .head = 0 };
-	struct bp_worker prod = { .pool = pool, .fn = bp_pipe_producer, .priv = &pipe };
-	struct bp_worker cons = { .pool = pool, .fn = bp_pipe_consumer, .priv = &pipe,
-				  .id = 1 };
+	struct bp_pipe *pipe = kunit_kzalloc(test, sizeof(*pipe), GFP_KERNEL);
+	struct bp_worker *prod = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_pipe_producer, .priv = pipe,
+	});
+	struct bp_worker *cons = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_pipe_consumer, .priv = pipe, .id = 1,
+	});
 	struct bufpool_stats st;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
-	spin_lock_init(&pipe.lock);
-	bp_start(test, &cons, 1);
-	bp_start(test, &prod, 0);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&prod.done, 120 * HZ));
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&cons.done, 120 * HZ));
-	put_task_struct(prod.task);
-	put_task_struct(cons.task);
-	KUNIT_EXPECT_EQ(test, prod.ret, 0);
+	bp_need_cpus(test, 0);
+	KUNIT_ASSERT_NOT_NULL(test, pipe);
+	spin_lock_init(&pipe->lock);
+	bp_start(test, cons, 1);
+	bp_start(test, prod, 0);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&prod->done, 120 * HZ));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&cons->done, 120 * HZ));
+	KUNIT_EXPECT_EQ(test, prod->ret, 0);
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.allocs, 5000);
 	KUNIT_EXPECT_EQ(test, st.frees, 5000);
 	KUNIT_EXPECT_EQ(test, st.in_use, 0);
 	KUNIT_EXPECT_EQ(test, st.free, st.backed);
 	KUNIT_EXPECT_LE(test, st.backed, 64);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 static int bp_fill_magazine(struct bp_worker *w)
@@ -1245,26 +1717,30 @@ static int bp_fill_magazine(struct bp_worker *w)
  */
 static void bp_exhaustion_drains_magazines(struct kunit *test)
 {
-	struct bufpool *pool = bp_create(test, "kunit-drain", 64, 64, 0, 0);
-	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
-	struct bufpool_buf *bufs[64];
+	unsigned int cap = bp_cap_for_batch(4);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *fill;
 	struct bufpool_stats st;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
+	bp_need_cpus(test, cap);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-drain", 64, cap, 0, 0);
+	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 4 });
 	KUNIT_ASSERT_GE(test, pool->batch, 2);
-	bp_start(test, &fill, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	bp_start(test, fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(fill));
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
 	/* Blocking: drained synchronously, no sleep. */
-	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk_wait(pool, GFP_KERNEL, 64, bufs,
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk_wait(pool, GFP_KERNEL, cap, bufs,
 						      TASK_UNINTERRUPTIBLE, 0), 0);
 	st = bp_stats(pool);
-	KUNIT_EXPECT_EQ(test, st.backed, 64);
+	KUNIT_EXPECT_EQ(test, st.backed, cap);
 	KUNIT_EXPECT_EQ(test, st.cached, 0);
 	KUNIT_EXPECT_GE(test, st.drains, 1);
-	bufpool_put_bulk(64, bufs);
-	bufpool_destroy(pool);
+	bufpool_put_bulk(cap, bufs);
+	bp_destroy(test, pool);
 }
 
 static int bp_put_held(struct bp_worker *w)
@@ -1273,28 +1749,34 @@ static int bp_put_held(struct bp_worker *w)
 	return 0;
 }
 
-/* A sleeper on CPU 0 is woken by a put on CPU 1 (not into a magazine). */
+/*
+ * A sleeper on CPU 0 is woken by a put on CPU 1 (not into a magazine).
+ * Catches puts that go into a magazine while someone waits.
+ */
 static void bp_remote_put_wakes(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-remote", 64, 64, 0, 0);
 	struct bufpool_buf *bufs[64];
-	struct bp_worker sleeper = { .pool = pool, .fn = bp_alloc_one };
-	struct bp_worker putter = { .pool = pool, .fn = bp_put_held, .id = 1 };
+	struct bp_worker *sleeper = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_one,
+	});
+	struct bp_worker *putter = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_put_held, .id = 1,
+	});
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
+	bp_need_cpus(test, 0);
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
-	bp_start(test, &sleeper, 0);
+	bp_start(test, sleeper, 0);
 	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
-	putter.bufs[0] = bufs[63];
-	bp_start(test, &putter, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
-	KUNIT_ASSERT_TRUE(test, bp_join(&sleeper));
-	KUNIT_EXPECT_EQ(test, sleeper.ret, 0);
-	KUNIT_EXPECT_PTR_EQ(test, sleeper.bufs[0], bufs[63]);
+	putter->bufs[0] = bufs[63];
+	bp_start(test, putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(sleeper));
+	KUNIT_EXPECT_EQ(test, sleeper->ret, 0);
+	KUNIT_EXPECT_PTR_EQ(test, sleeper->bufs[0], bufs[63]);
 	bufpool_put_bulk(63, bufs);
-	bufpool_put(sleeper.bufs[0]);
-	bufpool_destroy(pool);
+	bufpool_put(sleeper->bufs[0]);
+	bp_destroy(test, pool);
 }
 
 /* Where bp_exact() takes the buffers from. */
@@ -1398,41 +1880,46 @@ static int bp_grab_in_ctx(struct bp_worker *w)
 static void bp_exact(struct kunit *test)
 {
 	const enum bp_ctx *ctx = test->param_value;
-	struct bufpool *pool = bp_create(test, "kunit-exact", 64, 64, 64, 0);
-	struct bufpool_buf **bufs = kunit_kcalloc(test, 65, sizeof(*bufs), GFP_KERNEL);
-	struct bp_grab g = { .pool = pool, .bufs = bufs, .n = 64, .ctx = *ctx };
-	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
-	struct bp_worker grab = { .pool = pool, .fn = bp_grab_in_ctx, .priv = &g };
+	unsigned int cap = bp_cap_for_batch(4);
+	struct bp_grab *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *fill, *grab;
 	struct bufpool_stats st;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
+	bp_need_cpus(test, cap);
+	bufs = kunit_kcalloc(test, cap + 1, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	pool = bp_create(test, "kunit-exact", 64, cap, cap, 0);
+	*g = (struct bp_grab){ .pool = pool, .bufs = bufs, .n = cap, .ctx = *ctx };
+	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 4 });
+	grab = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_grab_in_ctx, .priv = g });
 	KUNIT_ASSERT_GE(test, pool->batch, 2);
-	spin_lock_init(&g.lock);
-	bp_start(test, &fill, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	spin_lock_init(&g->lock);
+	bp_start(test, fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(fill));
 	KUNIT_ASSERT_GT(test, bp_stats(pool).cached, 0);
 
-	bp_start(test, &grab, 0);
-	KUNIT_ASSERT_TRUE(test, bp_join(&grab));
-	KUNIT_EXPECT_EQ_MSG(test, g.got, 64, "from %s", bp_ctx_names[*ctx]);
+	bp_start(test, grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(grab));
+	KUNIT_EXPECT_EQ_MSG(test, g->got, cap, "from %s", bp_ctx_names[*ctx]);
 	st = bp_stats(pool);
-	KUNIT_EXPECT_EQ(test, st.in_use, g.got);
+	KUNIT_EXPECT_EQ(test, st.in_use, g->got);
 	KUNIT_EXPECT_EQ(test, st.free, 0);
 	KUNIT_EXPECT_EQ(test, st.fails, 1);
 
 	/* Tight: a buffer put back goes to the depot, where CPU 0 finds it. */
-	bufpool_put(bufs[--g.got]);
+	bufpool_put(bufs[--g->got]);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 0);
-	g.n = 1;
-	g.bufs = bufs + g.got;
-	bp_start(test, &grab, 0);
-	KUNIT_ASSERT_TRUE(test, bp_join(&grab));
-	KUNIT_EXPECT_EQ(test, g.got, 1);
-	bufpool_put_bulk(64, bufs);
+	g->n = 1;
+	g->bufs = bufs + g->got;
+	bp_start(test, grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(grab));
+	KUNIT_EXPECT_EQ(test, g->got, 1);
+	bufpool_put_bulk(cap, bufs);
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 /*
@@ -1505,39 +1992,46 @@ static int bp_take_when_held(struct bp_worker *w)
 
 static void bp_drain_vs_push(struct kunit *test)
 {
-	struct bufpool *pool = bp_create(test, "kunit-drain-push", 64, 64, 64, 0);
-	struct bufpool_buf **bufs = kunit_kcalloc(test, 64, sizeof(*bufs), GFP_KERNEL);
-	struct bp_push_hold h = { .pool = pool };
-	struct bp_worker putter = { .pool = pool, .fn = bp_held_put, .priv = &h,
-				    .id = 1 };
-	struct bp_worker taker = { .pool = pool, .fn = bp_take_when_held,
-				   .priv = &h, .id = 2 };
+	unsigned int cap = bp_cap_for_batch(4);
+	struct bp_push_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *putter, *taker;
 	struct bufpool_buf *extra[2];
 	int n = 0;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-drain-push", 64, cap, cap, 0);
+	h->pool = pool;
+	putter = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_held_put, .priv = h, .id = 1,
+	});
+	taker = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_take_when_held, .priv = h, .id = 2,
+	});
 	KUNIT_ASSERT_GT(test, pool->batch, 0);
 	/* Every buffer out: none idle anywhere. */
-	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 64, bufs), 0);
-	bp_push_hold = &h;
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
+	bp_push_hold = h;
 	bp_hook_on(test, bp_push_hold_hook);
-	putter.bufs[0] = bufs[63];
-	bp_start(test, &taker, 0);
-	bp_start(test, &putter, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&putter));
-	KUNIT_ASSERT_TRUE(test, bp_join(&taker));
-	KUNIT_ASSERT_EQ(test, taker.ret, 0);
+	putter->bufs[0] = bufs[cap - 1];
+	bp_start(test, taker, 0);
+	bp_start(test, putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(taker));
+	KUNIT_ASSERT_EQ(test, taker->ret, 0);
 	/* The put is over: the one buffer not held is within reach. */
 	while (n < 2 && (extra[n] = bufpool_alloc(pool, GFP_ATOMIC)))
 		n++;
-	KUNIT_EXPECT_EQ_MSG(test, !!taker.bufs[0] + n, 1,
+	KUNIT_EXPECT_EQ_MSG(test, !!taker->bufs[0] + n, 1,
 			    "the buffer put on CPU 1 during a drain was out of reach");
-	bufpool_put(taker.bufs[0]);
+	bufpool_put(taker->bufs[0]);
 	bufpool_put_bulk(n, extra);
-	bufpool_put_bulk(63, bufs);
-	bufpool_destroy(pool);
+	bufpool_put_bulk(cap - 1, bufs);
+	bp_destroy(test, pool);
 }
 
 /*
@@ -1549,12 +2043,11 @@ static void bp_drain_vs_push(struct kunit *test)
  * buffers idle in a magazine: the client would count them as still out
  * and never free its pool.
  */
-#define BP_RC_CAP	64
-
 struct bp_rc {
 	struct bufpool *pool;
 	atomic_t live;			/* buffers out, + 1 while running */
-	struct bufpool_buf *all[BP_RC_CAP + 1];
+	unsigned int cap;		/* the pool's, with magazines */
+	struct bufpool_buf **all;	/* cap + 1 */
 	int got;			/* what the teardown took */
 	bool teardown_in_irq;
 	int teardown_cpu;
@@ -1568,7 +2061,7 @@ static void bp_rc_teardown(struct bp_rc *rc)
 {
 	int n = 0;
 
-	while (n <= BP_RC_CAP &&
+	while (n <= rc->cap &&
 	       (rc->all[n] = bufpool_alloc(rc->pool, GFP_ATOMIC)))
 		n++;
 	rc->got = n;
@@ -1634,35 +2127,38 @@ static void bp_refcounted_teardown(struct kunit *test)
 	int round, in_irq = 0;
 	bool done;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
 	KUNIT_ASSERT_NOT_NULL(test, rc);
+	rc->cap = bp_cap_for_batch(4);
+	bp_need_cpus(test, rc->cap);
+	rc->all = kunit_kcalloc(test, rc->cap + 1, sizeof(*rc->all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rc->all);
+	bp_timer_init(test, &rc->timer, bp_rc_timer, HRTIMER_MODE_REL_HARD);
 	for (round = 0; round < 21; round++) {
 		bool threads_first = round % 3 == 0;
 		unsigned int uses = threads_first ? 2000 : 1000000;
-		struct bp_worker w[2] = {
-			{ .fn = bp_rc_worker, .priv = rc, .n = uses },
-			{ .fn = bp_rc_worker, .priv = rc, .n = uses, .id = 1 },
-		};
+		struct bp_worker *w[2];
 
 		/* A hard IRQ may not grow a pool: it is full from the start. */
-		rc->pool = bp_create(test, "kunit-refcount", 64, BP_RC_CAP,
-				     BP_RC_CAP, 0);
-		w[0].pool = rc->pool;
-		w[1].pool = rc->pool;
+		rc->pool = bp_create(test, "kunit-refcount", 64, rc->cap,
+				     rc->cap, 0);
+		w[0] = bp_new(test, &(struct bp_worker){
+			.pool = rc->pool, .fn = bp_rc_worker, .priv = rc, .n = uses,
+		});
+		w[1] = bp_new(test, &(struct bp_worker){
+			.pool = rc->pool, .fn = bp_rc_worker, .priv = rc, .n = uses,
+			.id = 1,
+		});
 		atomic_set(&rc->live, 1);
 		init_completion(&rc->done);
 		WRITE_ONCE(rc->stop_timer, false);
 		WRITE_ONCE(rc->irq_drops_ref, false);
-		hrtimer_init(&rc->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-		rc->timer.function = bp_rc_timer;
 		hrtimer_start(&rc->timer, ns_to_ktime(20 * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_HARD);
-		bp_start(test, &w[0], 0);
-		bp_start(test, &w[1], 1);
+		bp_start(test, w[0], 0);
+		bp_start(test, w[1], 1);
 		if (threads_first) {
-			KUNIT_EXPECT_TRUE(test, bp_join(&w[0]));
-			KUNIT_EXPECT_TRUE(test, bp_join(&w[1]));
+			KUNIT_EXPECT_TRUE(test, bp_join(w[0]));
+			KUNIT_EXPECT_TRUE(test, bp_join(w[1]));
 		} else {
 			msleep(1 + round % 4);
 		}
@@ -1677,35 +2173,49 @@ static void bp_refcounted_teardown(struct kunit *test)
 		WRITE_ONCE(rc->stop_timer, true);
 		hrtimer_cancel(&rc->timer);
 		if (!threads_first) {
-			KUNIT_ASSERT_TRUE(test, bp_join(&w[0]));
-			KUNIT_ASSERT_TRUE(test, bp_join(&w[1]));
+			KUNIT_ASSERT_TRUE(test, bp_join(w[0]));
+			KUNIT_ASSERT_TRUE(test, bp_join(w[1]));
 		}
 		KUNIT_ASSERT_TRUE(test, done);
-		KUNIT_EXPECT_EQ_MSG(test, rc->got, BP_RC_CAP,
+		KUNIT_EXPECT_EQ_MSG(test, rc->got, rc->cap,
 				    "round %d: the last put, %s on CPU %d, found %d of %d buffers home",
 				    round, rc->teardown_in_irq ? "in hard IRQ" : "in a task",
-				    rc->teardown_cpu, rc->got, BP_RC_CAP);
+				    rc->teardown_cpu, rc->got, rc->cap);
 		in_irq += rc->teardown_in_irq;
 		bufpool_put_bulk(rc->got, rc->all);
-		bufpool_destroy(rc->pool);
+		bp_destroy(test, rc->pool);
 	}
 	KUNIT_EXPECT_GE(test, in_irq, 7);
 	kunit_info(test, "%d of 21 teardowns ran in hard IRQ\n", in_irq);
 }
 
 /* A CPU going offline hands its magazine back. */
+/* Whatever the case did, CPU 1 is back for the next one. */
+static void bp_cpu_back(void *unused)
+{
+	if (!cpu_online(1))
+		add_cpu(1);
+}
+
+/*
+ * A CPU going offline hands its magazine back. Catches buffers stranded
+ * in a dead CPU's magazine.
+ */
 static void bp_cpu_offline(struct kunit *test)
 {
-	struct bufpool *pool = bp_create(test, "kunit-hotplug", 64, 64, 0, 0);
-	struct bp_worker fill = { .pool = pool, .fn = bp_fill_magazine, .n = 4 };
+	unsigned int cap = bp_cap_for_batch(4);
+	struct bufpool *pool;
+	struct bp_worker *fill;
 	struct bufpool_stats st;
 	int err;
 
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
-	bp_start(test, &fill, 1);
-	KUNIT_ASSERT_TRUE(test, bp_join(&fill));
+	bp_need_cpus(test, cap);
+	pool = bp_create(test, "kunit-hotplug", 64, cap, 0, 0);
+	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 4 });
+	bp_start(test, fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(fill));
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bp_cpu_back, NULL), 0);
 	err = remove_cpu(1);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	st = bp_stats(pool);
@@ -1713,7 +2223,7 @@ static void bp_cpu_offline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.free, 4);
 	KUNIT_EXPECT_EQ(test, st.drains, 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 static unsigned long bp_shrink(struct bufpool *pool, unsigned long n, bool scan)
@@ -1724,7 +2234,10 @@ static unsigned long bp_shrink(struct bufpool *pool, unsigned long n, bool scan)
 	return scan ? s->scan_objects(s, &sc) : s->count_objects(s, &sc);
 }
 
-/* The shrinker frees idle buffers above the reserve and nothing else. */
+/*
+ * The shrinker frees idle buffers above the reserve and nothing else.
+ * Catches a shrinker that eats the reserve or frees buffers in use.
+ */
 static void bp_shrinker(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-shrink", 64, 32, 4,
@@ -1752,7 +2265,7 @@ static void bp_shrinker(struct kunit *test)
 	/* The buffers in use were untouched: the pool still serves its cap. */
 	KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 32, bufs), 0);
 	bufpool_put_bulk(32, bufs);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 /*
@@ -1765,28 +2278,31 @@ static void bp_shrinker_vs_growth(struct kunit *test)
 {
 	struct bufpool *pool = bp_create(test, "kunit-shrink-grow", 64, 4, 2,
 					 BUFPOOL_F_NO_MAGAZINES);
-	struct bp_grow_hold g;
-	struct bp_worker w = { .pool = pool, .fn = bp_alloc_held, .priv = &g };
+	struct bp_grow_hold *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	struct bp_worker *w = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_held, .priv = g,
+	});
 	struct bufpool_buf *bufs[2];
 
+	KUNIT_ASSERT_NOT_NULL(test, g);
 	bp_need_faults(test);
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, bufs), 0);
-	bp_grow_hold_on(test, &g);
-	bp_start(test, &w, -1);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g.growing,
+	bp_grow_hold_on(test, g);
+	bp_start(test, w, -1);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&g->growing,
 							    msecs_to_jiffies(BP_WAIT_MS)));
 	/* Two buffers idle, the reserve is two, a third is being created. */
 	bufpool_put_bulk(2, bufs);
 	bp_shrink(pool, 100, true);
-	complete(&g.go);		/* the third is never created */
-	KUNIT_ASSERT_TRUE(test, bp_join(&w));
+	complete(&g->go);		/* the third is never created */
+	KUNIT_ASSERT_TRUE(test, bp_join(w));
 	bp_fault_off();
-	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_EQ(test, w->ret, 0);
 	KUNIT_EXPECT_GE_MSG(test, bp_stats(pool).backed, 2,
 			    "the shrinker freed part of the min_bufs reserve");
-	if (!w.ret)
-		bufpool_put(w.bufs[0]);
-	bufpool_destroy(pool);
+	if (!w->ret)
+		bufpool_put(w->bufs[0]);
+	bp_destroy(test, pool);
 }
 
 /*
@@ -1806,7 +2322,7 @@ static void bp_concurrent_stats(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.free, st.backed);
 	KUNIT_EXPECT_LE(test, st.backed, 16);
 	KUNIT_EXPECT_LE(test, st.high_watermark, 16);
-	bufpool_destroy(pool);
+	bp_destroy(test, pool);
 }
 
 static struct kunit_case bp_create_cases[] = {
@@ -1823,6 +2339,10 @@ static struct kunit_case bp_create_cases[] = {
 static struct kunit_suite bp_create_suite = {
 	.name = "bufpool_create",
 	.test_cases = bp_create_cases,
+	.init = bp_init,
+	.exit = bp_exit,
+	.suite_init = bp_log_start,
+	.suite_exit = bp_log_stop,
 };
 
 static struct kunit_case bp_buf_cases[] = {
@@ -1842,6 +2362,10 @@ static struct kunit_case bp_buf_cases[] = {
 static struct kunit_suite bp_buf_suite = {
 	.name = "bufpool_buffers",
 	.test_cases = bp_buf_cases,
+	.init = bp_init,
+	.exit = bp_exit,
+	.suite_init = bp_log_start,
+	.suite_exit = bp_log_stop,
 };
 
 static struct kunit_case bp_wait_cases[] = {
@@ -1866,6 +2390,10 @@ static struct kunit_case bp_wait_cases[] = {
 static struct kunit_suite bp_wait_suite = {
 	.name = "bufpool_wait",
 	.test_cases = bp_wait_cases,
+	.init = bp_init,
+	.exit = bp_exit,
+	.suite_init = bp_log_start,
+	.suite_exit = bp_log_stop,
 };
 
 static struct kunit_case bp_percpu_cases[] = {
@@ -1886,6 +2414,10 @@ static struct kunit_case bp_percpu_cases[] = {
 static struct kunit_suite bp_percpu_suite = {
 	.name = "bufpool_percpu",
 	.test_cases = bp_percpu_cases,
+	.init = bp_init,
+	.exit = bp_exit,
+	.suite_init = bp_log_start,
+	.suite_exit = bp_log_stop,
 };
 
 kunit_test_suites(&bp_create_suite, &bp_buf_suite, &bp_wait_suite,

@@ -40,9 +40,11 @@
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 
-/* objpool came in 6.7; Debian's 6.1 has none. */
-#if __has_include("linux/objpool.h")
-#define BENCH_HAVE_OBJPOOL 1
+/*
+ * objpool came in 6.7; Debian's 6.1 has none. Kbuild says which, as
+ * sparse (make C=2) cannot parse __has_include().
+ */
+#ifdef BENCH_HAVE_OBJPOOL
 #include <linux/objpool.h>
 #endif
 #if IS_ENABLED(CONFIG_SBITMAP)
