@@ -783,7 +783,8 @@ static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w,
 }
 
 /* The last reference to @buf is gone. */
-static void bufpool_release(struct bufpool *pool, struct bufpool_buf *buf)
+static __always_inline void bufpool_release(struct bufpool *pool,
+					    struct bufpool_buf *buf)
 {
 	unsigned long flags;
 
