@@ -1023,11 +1023,17 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	}
 	pool->active--;
 	bufpool_check_drained(pool);
-	/* The events read the pool, which a grace period keeps. */
-	rcu_read_lock();
-	bufpool_unlock(pool, flags);
-	bufpool_trace_slow_exit(pool, w, queued, err, grow_failed, wait_ns);
-	rcu_read_unlock();
+	if (trace_bufpool_wait_end_enabled() ||
+	    trace_bufpool_alloc_fail_enabled()) {
+		/* The events read the pool, which a grace period keeps. */
+		rcu_read_lock();
+		bufpool_unlock(pool, flags);
+		bufpool_trace_slow_exit(pool, w, queued, err, grow_failed,
+					wait_ns);
+		rcu_read_unlock();
+	} else {
+		bufpool_unlock(pool, flags);
+	}
 	bufpool_test_point(BUFPOOL_TP_SLOW_EXIT);
 	return err;
 }
