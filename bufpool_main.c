@@ -1081,6 +1081,24 @@ static noinline void bufpool_trace_alloc(struct bufpool *pool, unsigned int n,
 		trace_bufpool_alloc(pool, bufs[i], path);
 }
 
+/*
+ * @n buffers taken for a caller become its own, each with one reference,
+ * and are counted. For every allocator, a notify request's callback too.
+ */
+static __always_inline void bufpool_hand_out(struct bufpool *pool,
+					     unsigned int n,
+					     struct bufpool_buf **bufs,
+					     gfp_t gfp, int path)
+{
+	unsigned int i;
+
+	if (trace_bufpool_alloc_enabled())
+		bufpool_trace_alloc(pool, n, bufs, path);
+	for (i = 0; i < n; i++)
+		bufpool_buf_ready(pool, bufs[i], gfp);
+	this_cpu_add(pool->cpu->allocs, n);
+}
+
 /* Inlined into each allocator, so that n == 1 folds into a lean fast path. */
 static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 					unsigned int n,
@@ -1088,7 +1106,6 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 					unsigned int state, long timeout)
 {
 	int path = BUFPOOL_PATH_HIT;
-	unsigned int i;
 	bool slow;
 	int err;
 
@@ -1110,11 +1127,7 @@ static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
 	} else if (unlikely(slow)) {
 		path = BUFPOOL_PATH_REFILL;
 	}
-	if (trace_bufpool_alloc_enabled())
-		bufpool_trace_alloc(pool, n, bufs, path);
-	for (i = 0; i < n; i++)
-		bufpool_buf_ready(pool, bufs[i], gfp);
-	this_cpu_add(pool->cpu->allocs, n);
+	bufpool_hand_out(pool, n, bufs, gfp, path);
 	return 0;
 }
 
@@ -1280,16 +1293,15 @@ static void bufpool_notify_run(struct irq_work *work)
 						 work);
 	void (*func)(struct bufpool_notify *nb, int err) = nb->func;
 	int err = nb->err;
-	unsigned int i;
 
-	for (i = 0; !err && i < nb->w.want; i++)
-		bufpool_buf_ready(nb->pool, nb->w.bufs[i], 0);
+	/* Handed over, the buffers are in use: the pool stays meanwhile. */
 	if (!err)
-		bufpool_trace_alloc(nb->pool, nb->w.want, nb->w.bufs,
-				    BUFPOOL_PATH_SLOW);
-	if (!err)
-		this_cpu_add(nb->pool->cpu->allocs, nb->w.want);
-	/* From here @nb is its owner's: it may queue it again at once. */
+		bufpool_hand_out(nb->pool, nb->w.want, nb->w.bufs, 0,
+				 BUFPOOL_PATH_SLOW);
+	/*
+	 * From here @nb is its owner's: it may queue it again at once. Pairs
+	 * with the acquire in bufpool_alloc_notify().
+	 */
 	atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
 	func(nb, err);
 }
@@ -1340,7 +1352,6 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 			 struct bufpool_buf **bufs, struct bufpool_notify *nb)
 {
 	int path = BUFPOOL_PATH_HIT;
-	unsigned int i;
 	int err;
 
 	if (!bufpool_check_pool(pool, __func__))
@@ -1353,6 +1364,7 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 				   pool->name);
 		return -EINVAL;
 	}
+	/* Pairs with the release in bufpool_notify_run(). */
 	if (atomic_read_acquire(&nb->state) != BUFPOOL_NOTIFY_IDLE)
 		return -EBUSY;
 	if (bufpool_cpu_pop_bulk(pool, n, bufs))
@@ -1367,10 +1379,7 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 		return err;
 	path = BUFPOOL_PATH_SLOW;
 ready:
-	for (i = 0; i < n; i++)
-		bufpool_buf_ready(pool, bufs[i], 0);
-	bufpool_trace_alloc(pool, n, bufs, path);
-	this_cpu_add(pool->cpu->allocs, n);
+	bufpool_hand_out(pool, n, bufs, 0, path);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_notify);
