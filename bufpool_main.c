@@ -407,6 +407,8 @@ static int bufpool_create_cache(struct bufpool *pool)
 	return pool->cache ? 0 : -ENOMEM;
 }
 
+static void bufpool_grow_work(struct work_struct *work);
+
 static void bufpool_free_pool(struct bufpool *pool)
 {
 	bufpool_free_depot(pool);
@@ -462,6 +464,7 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 	raw_spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->waiters);
 	init_completion(&pool->drained);
+	INIT_DELAYED_WORK(&pool->grow_work, bufpool_grow_work);
 	pool->name = bufpool_fault() ? NULL : kstrdup(params->name, GFP_KERNEL);
 	if (!pool->name)
 		goto free;
@@ -601,15 +604,33 @@ static bool bufpool_can_grow(struct bufpool *pool)
 }
 
 /*
- * The head of the queue may be asleep only because the pool was at its
- * cap or its growth failed: when either may have changed, let it look.
+ * Buffers out of the depot: in use, or idle in a magazine. Slots reserved
+ * for growth are not buffers yet, and may never be.
+ */
+static unsigned int bufpool_out_locked(struct bufpool *pool)
+{
+	return pool->backed - pool->growing - pool->nr_free;
+}
+
+static void bufpool_queue_growth_locked(struct bufpool *pool,
+					unsigned long delay);
+
+/*
+ * The head of the queue may wait only because the pool was at its cap or
+ * its growth failed: when either may have changed, let it look. A sleeper
+ * looks for itself; a notify request has nobody to, so a work item grows
+ * the pool for it.
  */
 static void bufpool_kick_head_locked(struct bufpool *pool)
 {
 	struct bufpool_waiter *head = bufpool_first_waiter(pool);
 
-	if (head && bufpool_can_grow(pool))
+	if (!head || !bufpool_can_grow(pool))
+		return;
+	if (head->task)
 		wake_up_process(head->task);
+	else
+		bufpool_queue_growth_locked(pool, 0);
 }
 
 static void bufpool_dequeue(struct bufpool *pool, struct bufpool_waiter *w)
@@ -628,7 +649,7 @@ static void bufpool_check_drained(struct bufpool *pool)
 {
 	if (!pool->dying || pool->nr_free != pool->backed || pool->active)
 		return;
-	if (!pool->release) {
+	if (!pool->async) {
 		complete(&pool->drained);
 	} else if (!pool->released) {
 		/*
@@ -657,10 +678,13 @@ static u64 bufpool_account_wait_locked(struct bufpool *pool,
 }
 
 /*
- * A queued notify request is done (@err 0: it holds all it wants) or
- * failed (it holds nothing): its callback runs from an irq_work, never
- * under the pool lock. The request is its owner's again from the moment
- * its state leaves FIRING, in bufpool_notify_run().
+ * A queued notify request, dequeued, is done (@err 0: it holds all it
+ * wants) or failed (it holds nothing). Its callback runs from an
+ * irq_work, never under the pool lock; but while its own
+ * bufpool_alloc_notify() is still inside, that call returns the outcome
+ * instead (bufpool_slow_end_locked()), so that the callback cannot queue
+ * the request again under it. The request is its owner's again once its
+ * state leaves FIRING, in bufpool_notify_run() or that call.
  */
 static void bufpool_notify_fire_locked(struct bufpool *pool,
 				       struct bufpool_waiter *w, int err)
@@ -670,11 +694,14 @@ static void bufpool_notify_fire_locked(struct bufpool *pool,
 
 	/* Under the lock: the callback may free its pool. */
 	trace_bufpool_wait_end(pool, w->want, ns, err);
-	if (err)
+	if (err) {
 		trace_bufpool_alloc_fail(pool, w->want, err, false);
+		this_cpu_inc(pool->cpu->fails);
+	}
 	nb->err = err;
 	atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
-	irq_work_queue(&nb->work);
+	if (!w->submitting)
+		irq_work_queue(&nb->work);
 }
 
 /*
@@ -715,7 +742,7 @@ void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf)
 void bufpool_note_out_locked(struct bufpool *pool)
 {
 	pool->high_watermark = max(pool->high_watermark,
-				   pool->backed - pool->nr_free);
+				   bufpool_out_locked(pool));
 }
 
 /*
@@ -725,13 +752,15 @@ void bufpool_note_out_locked(struct bufpool *pool)
  * valid across: only the head of the queue takes, and buffers in hand are
  * counted as in use.
  */
-static void bufpool_relax_locked(struct bufpool *pool, unsigned int moved,
+static bool bufpool_relax_locked(struct bufpool *pool, unsigned int moved,
 				 unsigned long *flags)
 {
 	if (moved % BUFPOOL_LOCKED_MAX)
-		return;
+		return false;
 	bufpool_unlock(pool, *flags);
+	bufpool_test_point(BUFPOOL_TP_RELAX);
 	bufpool_lock(pool, *flags);
+	return true;
 }
 
 /*
@@ -771,8 +800,11 @@ static void bufpool_enqueue(struct bufpool *pool, struct bufpool_waiter *w,
 
 	list_add_tail(&w->node, &pool->waiters);
 	w->start = ktime_get_ns();
-	if (nb)
-		atomic_set(&nb->state, BUFPOOL_NOTIFY_QUEUED);
+	if (nb) {
+		/* Pairs with the acquire in bufpool_notify_dequeue(). */
+		WRITE_ONCE(nb->pool, pool);
+		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_QUEUED);
+	}
 	pool->nr_waiters++;
 	bufpool_update_bypass_locked(pool);
 	pool->waits++;
@@ -816,43 +848,117 @@ static bool bufpool_may_grow(void)
 	return !in_hardirq() && !in_nmi();
 }
 
-/* Create one buffer for @w, the pool lock dropped meanwhile. */
-static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
-				gfp_t gfp, bool *grow_failed,
-				unsigned long *flags)
+/*
+ * Create one buffer in a slot reserved for it, so that the cap holds
+ * while the pool lock is dropped to allocate. NULL if that failed.
+ */
+static struct bufpool_buf *bufpool_grow_one_locked(struct bufpool *pool,
+						   gfp_t gfp,
+						   unsigned long *flags)
 	__must_hold(&pool->lock)
 {
+	unsigned int slot = ++pool->backed;
 	struct bufpool_buf *buf;
 
-	/* Reserve the slot, so the cap holds while allocating unlocked. */
-	pool->backed++;
 	pool->growing++;
 	bufpool_unlock(pool, *flags);
 	bufpool_test_point(BUFPOOL_TP_GROW);
 	buf = bufpool_new_buf(pool, gfp);
-	trace_bufpool_grow(pool, buf, pool->backed);
+	trace_bufpool_grow(pool, buf, slot);
 	bufpool_lock(pool, *flags);
 	pool->growing--;
 	if (!buf) {
 		pool->backed--;
 		pool->grow_fails++;
+		return NULL;
+	}
+	/* Out of the depot from here: the caller's, or a waiter's. */
+	bufpool_note_out_locked(pool);
+	return buf;
+}
+
+/* Grow the pool by one buffer for @w, which may be served meanwhile. */
+static void bufpool_grow_locked(struct bufpool *pool, struct bufpool_waiter *w,
+				gfp_t gfp, bool *grow_failed,
+				unsigned long *flags)
+	__must_hold(&pool->lock)
+{
+	struct bufpool_buf *buf = bufpool_grow_one_locked(pool, gfp, flags);
+
+	if (!buf) {
 		*grow_failed = true;
-		/* A head asleep at the cap may grow now that we could not. */
+		/* A head waiting at the cap may grow now that we could not. */
 		if (bufpool_first_waiter(pool) != w)
 			bufpool_kick_head_locked(pool);
 	} else if (w->got < w->want) {
 		w->bufs[w->got++] = buf;
-		bufpool_note_out_locked(pool);
 	} else {
 		bufpool_release_locked(pool, buf);
 	}
 }
 
+/* A notify request heads the queue, and the pool may grow for it. */
+static bool bufpool_head_needs_growth(struct bufpool *pool)
+{
+	struct bufpool_waiter *head = bufpool_first_waiter(pool);
+
+	return head && !head->task && !pool->dying && bufpool_can_grow(pool);
+}
+
+/*
+ * Growth for a notify request at the head of the queue. Only the head
+ * may grow the pool, and a request cannot: it may have been made in hard
+ * IRQ, and its caller has left. So this work item grows for it, in
+ * process context, handing each new buffer to the queue as any returned
+ * buffer is (no waiter is held across the unlocked allocation: the one
+ * at the head may be served, cancelled or failed meanwhile). While growth
+ * fails it tries again every BUFPOOL_GROW_RETRY, as a sleeper would.
+ */
+static void bufpool_grow_work(struct work_struct *work)
+{
+	struct bufpool *pool = container_of(to_delayed_work(work),
+					    struct bufpool, grow_work);
+	struct bufpool_buf *buf = NULL;
+	unsigned long flags;
+
+	bufpool_lock(pool, flags);
+	while (bufpool_head_needs_growth(pool)) {
+		buf = bufpool_grow_one_locked(pool, GFP_KERNEL, &flags);
+		if (!buf)
+			break;
+		bufpool_release_locked(pool, buf);
+	}
+	pool->grow_queued = false;
+	pool->active--;
+	if (!buf)
+		bufpool_queue_growth_locked(pool, BUFPOOL_GROW_RETRY);
+	bufpool_check_drained(pool);
+	bufpool_unlock(pool, flags);
+}
+
+/*
+ * Queued, the work counts as a caller inside (@active), so that the pool
+ * stays until it has run. A destroy makes it run at once, to leave.
+ */
+static void bufpool_queue_growth_locked(struct bufpool *pool,
+					unsigned long delay)
+{
+	lockdep_assert_held(&pool->lock);
+	if (pool->grow_queued || !bufpool_head_needs_growth(pool))
+		return;
+	pool->grow_queued = true;
+	pool->active++;
+	queue_delayed_work(bufpool_wq, &pool->grow_work, delay);
+}
+
 /*
  * Take what the caller may have now: from the depot, then by growing the
  * pool. First come, first served: only the head of the queue (or anyone,
- * while nobody waits) may take or grow. Returns 0 once @w holds all it
- * wants, -EAGAIN if it must wait or fail, -ESHUTDOWN if the pool is dying.
+ * while nobody waits) may take or grow. Everything is looked at again
+ * after each time the pool lock was let go. Returns 0 once @w holds all
+ * it wants; -ESHUTDOWN if the pool is dying; -ECANCELED if @w, queued,
+ * was taken off the queue without being served (a notify request,
+ * cancelled); -EAGAIN if it must wait or fail.
  */
 static int bufpool_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
 			       gfp_t gfp, bool queued, bool may_grow,
@@ -861,21 +967,23 @@ static int bufpool_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
 	struct bufpool_buf *buf;
 
 	for (;;) {
-		/* Handed all it wants while asleep, and dequeued for it. */
+		/* Handed all it wants while it waited, and dequeued for it. */
 		if (w->got == w->want)
 			return 0;
 		if (pool->dying)
 			return -ESHUTDOWN;
+		if (queued && list_empty(&w->node))
+			return -ECANCELED;
 		if (queued ? bufpool_first_waiter(pool) != w : pool->nr_waiters)
 			return -EAGAIN;
-		while (w->got < w->want && (buf = bufpool_depot_pop(pool))) {
+		buf = bufpool_depot_pop(pool);
+		if (buf) {
 			w->bufs[w->got++] = buf;
+			bufpool_note_out_locked(pool);
+			bufpool_update_tight_locked(pool);
 			bufpool_relax_locked(pool, w->got, flags);
+			continue;
 		}
-		bufpool_note_out_locked(pool);
-		bufpool_update_tight_locked(pool);
-		if (w->got == w->want)
-			return 0;
 		if (*grow_failed || !may_grow || !bufpool_can_grow(pool))
 			return -EAGAIN;
 		bufpool_grow_locked(pool, w, gfp, grow_failed, flags);
@@ -893,6 +1001,7 @@ static bool bufpool_drain_locked(struct bufpool *pool, unsigned long *flags)
 	if (!pool->batch || pool->mags_empty)
 		return false;
 	bufpool_unlock(pool, *flags);
+	bufpool_test_point(BUFPOOL_TP_DRAIN);
 	bufpool_cpu_drain(pool);
 	bufpool_lock(pool, *flags);
 	return true;
@@ -930,19 +1039,50 @@ static int bufpool_sleep_locked(struct bufpool *pool, unsigned int state,
 }
 
 /*
- * How a caller left the slow path, for the trace. A queued notify request
- * still waits (-EINPROGRESS), or its callback ended the wait already.
+ * Leave the slow path. A notify request still queued stays there
+ * (-EINPROGRESS), and the pool grows for it if that is all it waits for;
+ * one taken off the queue while its call was inside gets its outcome
+ * from this call: served (0), failed by destroy or cancelled, counted and
+ * traced already by whoever dequeued it. Any other caller leaves the
+ * queue, with all it wants (0) or with an error and nothing held, given
+ * back to the next in line.
  */
-static void bufpool_trace_slow_exit(struct bufpool *pool,
-				    struct bufpool_waiter *w, bool queued,
-				    int err, bool grow_failed, u64 wait_ns)
+static int bufpool_slow_end_locked(struct bufpool *pool,
+				   struct bufpool_waiter *w, bool queued,
+				   int err, bool grow_failed,
+				   unsigned long *flags)
 {
-	if (err == -EINPROGRESS)
-		return;
-	if (queued)
-		trace_bufpool_wait_end(pool, w->want, wait_ns, err);
-	if (err)
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	u64 ns = 0;
+
+	w->submitting = false;
+	if (nb && queued && list_empty(&w->node)) {
+		err = nb->err;
+		if (err)
+			bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
+		goto idle;
+	}
+	if (nb && queued && err == -EAGAIN) {
+		if (bufpool_first_waiter(pool) == w)
+			bufpool_queue_growth_locked(pool, 0);
+		return -EINPROGRESS;
+	}
+	if (queued) {
+		if (!list_empty(&w->node))
+			bufpool_dequeue(pool, w);
+		ns = bufpool_account_wait_locked(pool, w);
+		trace_bufpool_wait_end(pool, w->want, ns, err);
+	}
+	if (err) {
+		/* All or nothing: what we hold goes to the next in line. */
+		bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
+		this_cpu_inc(pool->cpu->fails);
 		trace_bufpool_alloc_fail(pool, w->want, err, grow_failed);
+	}
+idle:
+	if (nb)
+		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	return err;
 }
 
 /*
@@ -950,11 +1090,12 @@ static void bufpool_trace_slow_exit(struct bufpool *pool,
  * grow the pool; queue if the caller may sleep or asked to be notified;
  * empty the magazines; and at last sleep, or fail. Returns 0 with all
  * @w wants in @w->bufs (not yet readied); -EINPROGRESS for a notify
- * request left in the queue, or already handed to its callback; or an
- * error with no buffer held, counted in the pool's fails.
+ * request left in the queue; or an error with no buffer held, counted in
+ * the pool's fails.
  *
  * Once it has let go of the pool lock for the last time, a destroy that
- * waits for this caller may free the pool: nothing of it is touched then.
+ * waits for this caller may free the pool, and the callback of a request
+ * left queued may free it: nothing of either is touched then.
  */
 static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 				     struct bufpool_waiter *w,
@@ -967,7 +1108,6 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	bool queued = false, grow_failed = false;
 	unsigned int drained = 0;
 	unsigned long flags;
-	u64 wait_ns = 0;
 	int err;
 
 	if (can_sleep)
@@ -975,6 +1115,7 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 	INIT_LIST_HEAD(&w->node);
 	bufpool_lock(pool, flags);
 	pool->active++;
+	w->submitting = true;
 	for (;;) {
 		err = bufpool_take_locked(pool, w, gfp, queued, may_grow,
 					  &grow_failed, &flags);
@@ -1005,35 +1146,11 @@ static noinline int bufpool_get_slow(struct bufpool *pool, gfp_t gfp,
 			break;
 		drained = 0;
 	}
-
-	if (nb && queued && (err || list_empty(&w->node))) {
-		/* Queued for later, or already served: the callback's now. */
-		err = -EINPROGRESS;
-	} else if (queued) {
-		if (!list_empty(&w->node))
-			bufpool_dequeue(pool, w);
-		wait_ns = bufpool_account_wait_locked(pool, w);
-		if (nb)
-			atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
-	}
-	if (err && err != -EINPROGRESS) {
-		/* All or nothing: what we hold goes to the next in line. */
-		bufpool_give_back_locked(pool, w->bufs, &w->got, &flags);
-		this_cpu_inc(pool->cpu->fails);
-	}
+	err = bufpool_slow_end_locked(pool, w, queued, err, grow_failed,
+				      &flags);
 	pool->active--;
 	bufpool_check_drained(pool);
-	if (trace_bufpool_wait_end_enabled() ||
-	    trace_bufpool_alloc_fail_enabled()) {
-		/* The events read the pool, which a grace period keeps. */
-		rcu_read_lock();
-		bufpool_unlock(pool, flags);
-		bufpool_trace_slow_exit(pool, w, queued, err, grow_failed,
-					wait_ns);
-		rcu_read_unlock();
-	} else {
-		bufpool_unlock(pool, flags);
-	}
+	bufpool_unlock(pool, flags);
 	bufpool_test_point(BUFPOOL_TP_SLOW_EXIT);
 	return err;
 }
@@ -1337,16 +1454,20 @@ EXPORT_SYMBOL_GPL(bufpool_notify_init);
  * For callers that cannot sleep but would rather not poll, such as a
  * receive path that has just dropped a packet: if the buffers are not
  * free now, the request queues with the sleepers, in arrival order, and
- * the buffers returned to it are its own, as a sleeper's would be. Its
- * callback then runs once: with 0 when it holds all @n, each with one
- * reference, or with -ESHUTDOWN, holding none, if the pool is destroyed
- * first. It may run before this call returns.
+ * the buffers returned to it are its own, as a sleeper's would be. Below
+ * its cap the pool grows for a request at the head of the queue, from a
+ * work item if the caller could not (in hard IRQ). Its callback then runs
+ * once: with 0 when it holds all @n, each with one reference, or with
+ * -ESHUTDOWN, holding none, if the pool is destroyed first. It never runs
+ * before this call has returned -EINPROGRESS: whatever happens to the
+ * request while the call is inside, the call returns it.
  *
  * Context: Any context but NMI.
  * Return: 0 with @n buffers in @bufs (the callback will not run);
  * -EINPROGRESS if the request was queued; -ESHUTDOWN if the pool is being
- * destroyed; -EBUSY if @nb is still queued or its callback pending;
- * -EINVAL for an invalid @pool, @n, @bufs or @nb.
+ * destroyed; -ECANCELED if bufpool_notify_cancel() dequeued it meanwhile;
+ * -EBUSY if @nb is still queued or its callback pending; -EINVAL for an
+ * invalid @pool, @n, @bufs or @nb.
  */
 int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 			 struct bufpool_buf **bufs, struct bufpool_notify *nb)
@@ -1369,7 +1490,6 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 		return -EBUSY;
 	if (bufpool_cpu_pop_bulk(pool, n, bufs))
 		goto ready;
-	nb->pool = pool;
 	nb->w.task = NULL;
 	nb->w.bufs = bufs;
 	nb->w.want = n;
@@ -1397,14 +1517,28 @@ static bool bufpool_notify_dequeue(struct bufpool_notify *nb)
 	 * (bufpool_shutdown()): the lock is safe to take.
 	 */
 	rcu_read_lock();
-	if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
-		pool = nb->pool;
+	if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
+		pool = READ_ONCE(nb->pool);
+		bufpool_test_point(BUFPOOL_TP_CANCEL);
 		bufpool_lock(pool, flags);
-		if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
+		/*
+		 * Meanwhile it may have been served, and its callback may
+		 * have queued it again, on another pool: only its pool's
+		 * lock says. Pairs with the release in bufpool_enqueue().
+		 */
+		if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED &&
+		    READ_ONCE(nb->pool) == pool) {
 			bufpool_dequeue(pool, &nb->w);
 			bufpool_give_back_locked(pool, nb->w.bufs, &nb->w.got,
 						 &flags);
-			atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+			bufpool_account_wait_locked(pool, &nb->w);
+			if (nb->w.submitting) {
+				/* Its call is inside: it returns -ECANCELED. */
+				nb->err = -ECANCELED;
+				atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+			} else {
+				atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+			}
 			dequeued = true;
 		}
 		bufpool_unlock(pool, flags);
@@ -1419,8 +1553,12 @@ static bool bufpool_notify_dequeue(struct bufpool_notify *nb)
  *
  * If @nb is queued, dequeues it and gives back what it held so far to the
  * next in line; its callback will not run. Otherwise waits until a
- * callback that is due has returned. Either way @nb is idle when this
- * returns, and its owner may free it.
+ * callback that is due has returned and the irq_work that ran it is done
+ * with @nb. Either way @nb is idle when this returns, and its owner may
+ * free it: call it on every request before freeing it, and before the
+ * module that owns the callback is unloaded. Called while the request's
+ * own bufpool_alloc_notify() is still running, it dequeues the request
+ * and that call returns -ECANCELED.
  *
  * Context: Process context; may sleep.
  * Return: true if the request was dequeued, false if its callback ran (or
@@ -1430,8 +1568,12 @@ bool bufpool_notify_cancel(struct bufpool_notify *nb)
 {
 	might_sleep();
 	for (;;) {
-		if (bufpool_notify_dequeue(nb))
+		if (bufpool_notify_dequeue(nb)) {
+			/* If its call was still inside, until it returns. */
+			while (atomic_read_acquire(&nb->state) != BUFPOOL_NOTIFY_IDLE)
+				schedule_timeout_uninterruptible(1);
 			return true;
+		}
 		switch (atomic_read_acquire(&nb->state)) {
 		case BUFPOOL_NOTIFY_IDLE:
 			/* Its callback may still be running: wait it out. */
@@ -1592,6 +1734,18 @@ static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
 	} else if (!refcount_dec_and_test(&buf->ref)) {
 		return;
 	}
+	bufpool_test_point(BUFPOOL_TP_PUT);
+	/*
+	 * Two puts of a buffer held once, racing, both get here: the
+	 * caller's bug, as for skb_unref(). Where debugging is asked for,
+	 * one compare-and-exchange lets exactly one take it home.
+	 */
+	if (unlikely(buf->pool->flags & BUFPOOL_F_POISON) &&
+	    cmpxchg(&buf->magic, BUFPOOL_BUF_LIVE, BUFPOOL_BUF_FREE) !=
+	    BUFPOOL_BUF_LIVE) {
+		bufpool_bad_buf(buf, fn, ip);
+		return;
+	}
 	trace_bufpool_put(buf);
 	bufpool_release(buf->pool, buf);
 }
@@ -1603,8 +1757,11 @@ static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
  * The last put returns the buffer to its pool: to the longest waiter if
  * anyone waits, else to this CPU's magazine or the pool's free list. A put
  * of a buffer nobody holds, of an ERR_PTR or of a pointer that is not a
- * buffer is reported, naming the caller, and ignored (refcount_t reports
- * the racing case), so a buffer is never returned twice.
+ * buffer is reported, naming the caller, and ignored. Two puts racing for
+ * a buffer held once (each caller thinking it holds the last reference)
+ * are the caller's bug, undefined as for skb_unref(): with
+ * %BUFPOOL_F_POISON the second is reported and ignored too; without it,
+ * the buffer may be returned twice.
  *
  * Context: Any context but NMI, hard IRQ included.
  */
@@ -1722,13 +1879,52 @@ static void bufpool_stop_locked(struct bufpool *pool, unsigned long *flags)
 		bufpool_give_back_locked(pool, w->bufs, &w->got, flags);
 		bufpool_notify_fire_locked(pool, w, -ESHUTDOWN);
 	}
+	/* Growth waiting to retry: it has nobody to grow for now. */
+	if (pool->grow_queued)
+		mod_delayed_work(bufpool_wq, &pool->grow_work, 0);
+}
+
+static void bufpool_free_work(struct work_struct *work);
+
+/*
+ * Start a destroy, or report a second one. Seeing that the pool is not
+ * dying yet and stopping it are one hold of the pool lock, so that of two
+ * destroys at once exactly one goes on. @async: for
+ * bufpool_destroy_async(), which frees the pool from a work item.
+ */
+static bool bufpool_start_destroy(struct bufpool *pool, bool async,
+				  void (*release)(void *arg), void *arg,
+				  unsigned long ip)
+{
+	unsigned long flags;
+
+	bufpool_lock(pool, flags);
+	if (pool->dying) {
+		bufpool_unlock(pool, flags);
+		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
+				   pool->name, (void *)ip);
+		return false;
+	}
+	if (async) {
+		pool->async = true;
+		pool->release = release;
+		pool->release_arg = arg;
+		INIT_RCU_WORK(&pool->free_work, bufpool_free_work);
+		/* Inside, as a caller of the slow path is: the pool stays. */
+		pool->active++;
+	}
+	bufpool_stop_locked(pool, &flags);
+	bufpool_check_drained(pool);
+	bufpool_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_DESTROY);
+	return true;
 }
 
 /*
- * Stop the pool: no new allocations, waiters leave with an error, and
- * every buffer idle in a magazine goes to the depot. Returns once no
- * buffer is in use, complaining every few seconds; if @wait is false and
- * some still are after the first few seconds, returns false instead.
+ * Finish the destroy of a stopped pool: every buffer idle in a magazine
+ * goes to the depot. Returns once no buffer is in use, complaining every
+ * few seconds; if @wait is false and some still are after the first few
+ * seconds, returns false instead.
  */
 static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 {
@@ -1738,17 +1934,11 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 
 	bufpool_debugfs_remove(pool);
 	bufpool_shrinker_unregister(pool);
-
-	bufpool_lock(pool, flags);
-	bufpool_stop_locked(pool, &flags);
-	bufpool_check_drained(pool);
-	bufpool_unlock(pool, flags);
-
 	bufpool_cpu_drain(pool);
 
 	while (!wait_for_completion_timeout(&pool->drained, BUFPOOL_DESTROY_WARN)) {
 		bufpool_lock(pool, flags);
-		in_use = pool->backed - pool->nr_free;
+		in_use = bufpool_out_locked(pool);
 		bufpool_unlock(pool, flags);
 		if (!in_use)
 			continue;	/* only callers leaving: no need to complain */
@@ -1788,22 +1978,13 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
  */
 void bufpool_destroy(struct bufpool *pool)
 {
-	unsigned long flags;
-	bool dying;
-
 	if (IS_ERR_OR_NULL(pool))
 		return;
 	if (!bufpool_check_pool(pool, __func__))
 		return;
 	might_sleep();
-	bufpool_lock(pool, flags);
-	dying = pool->dying;
-	bufpool_unlock(pool, flags);
-	if (dying) {
-		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
-				   pool->name, (void *)_RET_IP_);
+	if (!bufpool_start_destroy(pool, false, NULL, NULL, _RET_IP_))
 		return;
-	}
 	bufpool_shutdown(pool, true);
 	/* The name stays taken until its slab cache is gone. */
 	mutex_lock(&bufpool_list_lock);
@@ -1845,8 +2026,9 @@ static void bufpool_free_work(struct work_struct *work)
  * has the pool freed by a work item, which then calls @release. For
  * clients that count their buffers home and cannot wait for them, as
  * objpool's users do. After this call only bufpool_put() and
- * bufpool_get() of buffers still held may touch @pool; the module of
- * @release must stay loaded until it has run.
+ * bufpool_get() of buffers still held may touch @pool. With @release
+ * NULL the pool is freed all the same. The module of @release must stay
+ * loaded until it has run and bufpool_barrier() has returned.
  *
  * Context: Any context but NMI.
  */
@@ -1857,21 +2039,8 @@ void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 
 	if (IS_ERR_OR_NULL(pool) || !bufpool_check_pool(pool, __func__))
 		return;
-	bufpool_lock(pool, flags);
-	if (pool->dying) {
-		bufpool_unlock(pool, flags);
-		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
-				   pool->name, (void *)_RET_IP_);
+	if (!bufpool_start_destroy(pool, true, release, arg, _RET_IP_))
 		return;
-	}
-	pool->release = release;
-	pool->release_arg = arg;
-	INIT_RCU_WORK(&pool->free_work, bufpool_free_work);
-	/* Inside, as a caller of the slow path is: the pool stays. */
-	pool->active++;
-	bufpool_stop_locked(pool, &flags);
-	bufpool_unlock(pool, flags);
-
 	bufpool_cpu_drain(pool);
 
 	bufpool_lock(pool, flags);
@@ -1880,6 +2049,29 @@ void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 	bufpool_unlock(pool, flags);
 }
 EXPORT_SYMBOL_GPL(bufpool_destroy_async);
+
+/**
+ * bufpool_barrier - wait until bufpool is done with every release callback
+ *
+ * A module that passed a @release callback to bufpool_destroy_async()
+ * must call this before its code goes away (in its exit function), once
+ * its own count says every such pool was released: a callback that has
+ * signalled the module may still be running its last instructions, and
+ * pools destroyed without waiting may still be on their way to it. Waits
+ * for every pool destroyed without waiting whose last buffer is home to
+ * be freed and its callback to return, as rcu_barrier() does for
+ * call_rcu(). Notify requests need bufpool_notify_cancel() instead.
+ *
+ * Context: Process context; sleeps.
+ */
+void bufpool_barrier(void)
+{
+	might_sleep();
+	/* A pool's free work is queued from an RCU callback (queue_rcu_work). */
+	rcu_barrier();
+	flush_workqueue(bufpool_wq);
+}
+EXPORT_SYMBOL_GPL(bufpool_barrier);
 
 static int __init bufpool_init(void)
 {
@@ -1925,13 +2117,14 @@ static void __exit bufpool_exit(void)
 
 	list_for_each_entry_safe(pool, tmp, &bufpool_list, node) {
 		list_del(&pool->node);
-		if (pool->release) {
+		if (pool->async) {
 			pr_err("pool '%s': destroyed without waiting, but buffers are still out: leaking it\n",
 			       pool->name);
 			bufpool_debugfs_remove(pool);
 			bufpool_shrinker_unregister(pool);
 		} else {
 			pr_err("pool '%s' was never destroyed\n", pool->name);
+			bufpool_start_destroy(pool, false, NULL, NULL, _THIS_IP_);
 			if (bufpool_shutdown(pool, false)) {
 				bufpool_free_pool(pool);
 				continue;

@@ -62,11 +62,16 @@
 #define BUFPOOL_POISON		0x6b
 #define BUFPOOL_POOL_MAGIC	0xb0f1900dU
 
-/* struct bufpool_notify.state: written under the pool lock but IDLE. */
+/*
+ * struct bufpool_notify.state: written under the lock of the pool the
+ * request is queued on, but IDLE, which its owner's call or its callback's
+ * irq_work sets last, with release: from then on the request is its
+ * owner's again.
+ */
 enum {
 	BUFPOOL_NOTIFY_IDLE,	/* not queued, callback not due */
-	BUFPOOL_NOTIFY_QUEUED,	/* on pool->waiters */
-	BUFPOOL_NOTIFY_FIRING,	/* dequeued, callback queued or running */
+	BUFPOOL_NOTIFY_QUEUED,	/* on the waiters of notify->pool */
+	BUFPOOL_NOTIFY_FIRING,	/* dequeued, its outcome (->err) on the way */
 };
 
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
@@ -187,7 +192,15 @@ struct bufpool {
 	u64 shrink_freed;
 	u64 grow_fails;
 	struct completion drained;	/* dying, all home, nobody inside */
+	/*
+	 * Growth on behalf of a notify request at the head of the queue,
+	 * which nobody else may grow for (bufpool_grow_work()). Queued, it
+	 * counts in @active.
+	 */
+	struct delayed_work grow_work;
+	bool grow_queued;
 	/* Set by bufpool_destroy_async(): free from a work item instead. */
+	bool async;
 	void (*release)(void *arg);
 	void *release_arg;
 	bool released;			/* the work is queued */
@@ -254,6 +267,11 @@ enum bufpool_test_point {
 	BUFPOOL_TP_GROW,	/* a growth slot is reserved, the lock dropped */
 	BUFPOOL_TP_SHUTDOWN,	/* bufpool_shutdown() is done: the pool may go */
 	BUFPOOL_TP_MAG_PUSH,	/* a put read bypass clear, magazine locked */
+	BUFPOOL_TP_RELAX,	/* a bulk move let go of the pool lock */
+	BUFPOOL_TP_PUT,		/* a put found the last reference, not yet home */
+	BUFPOOL_TP_DESTROY,	/* a destroy passed its "already dying" check */
+	BUFPOOL_TP_CANCEL,	/* a cancel read the request's pool, unlocked */
+	BUFPOOL_TP_DRAIN,	/* the slow path let go of the pool lock to drain */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -871,6 +871,88 @@ static void bp_double_put(struct kunit *test)
 }
 
 /*
+ * Two puts of a buffer held once, racing: both see the last reference.
+ * That is the caller's bug, undefined as for skb_unref(), but with
+ * BUFPOOL_F_POISON (debugging asked for) the second must be caught and
+ * ignored. Catches a pool that took the buffer home twice (a cycle in the
+ * depot, or one buffer handed to two callers): the first put is held
+ * past its reference check while the second goes all the way.
+ */
+struct bp_put_hold {
+	struct task_struct *task;	/* the put to hold; NULL once held */
+	struct completion held;
+	struct completion go;
+};
+
+static struct bp_put_hold *bp_put_hold;
+
+static void bp_put_hold_hook(enum bufpool_test_point tp)
+{
+	struct bp_put_hold *h = bp_put_hold;
+
+	if (tp != BUFPOOL_TP_PUT || !in_task() || current != READ_ONCE(h->task))
+		return;
+	WRITE_ONCE(h->task, NULL);
+	complete(&h->held);
+	wait_for_completion_timeout(&h->go, msecs_to_jiffies(BP_WAIT_MS));
+}
+
+static bool bp_wait_completion(struct completion *c)
+{
+	return wait_for_completion_timeout(c, msecs_to_jiffies(BP_WAIT_MS));
+}
+
+static int bp_put_first(struct bp_worker *w)
+{
+	struct bp_put_hold *h = w->priv;
+
+	WRITE_ONCE(h->task, current);
+	bufpool_put(w->bufs[0]);
+	return 0;
+}
+
+static void bp_double_put_race(struct kunit *test)
+{
+	struct bufpool *pool = bp_create(test, "kunit-race", 64, 2, 0,
+					 BUFPOOL_F_POISON | BUFPOOL_F_NO_MAGAZINES);
+	struct bp_put_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bp_worker *first = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_put_first, .priv = h,
+	});
+	struct bufpool_buf *buf, *a, *b;
+	struct bufpool_stats st;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	init_completion(&h->held);
+	init_completion(&h->go);
+	buf = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	first->bufs[0] = buf;
+	bp_put_hold = h;
+	bp_hook_on(test, bp_put_hold_hook);
+	bp_start(test, first, -1);
+	KUNIT_ASSERT_TRUE(test, bp_wait_completion(&h->held));
+	bufpool_put(buf);
+	complete(&h->go);
+	KUNIT_ASSERT_TRUE(test, bp_join(first));
+	bp_expect_reports(test, 1, "pool 'kunit-race' is not held by anyone", NULL);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.backed, 1);
+	KUNIT_EXPECT_EQ(test, st.free, 1);
+	KUNIT_EXPECT_EQ(test, st.frees, 1);
+	/* One buffer home once: the second of two allocations grows. */
+	a = bufpool_alloc(pool, GFP_KERNEL);
+	b = bufpool_alloc(pool, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, a);
+	KUNIT_EXPECT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, 2);
+	bufpool_put(a);
+	bufpool_put(b);
+	bp_destroy(test, pool);
+}
+
+/*
  * A put of memory that is no buffer, though it looks like a held one of
  * this pool in all but its magic: reported, naming the caller, and
  * ignored. Catches a put that does not check the magic: it would hand
@@ -1923,6 +2005,39 @@ static void bp_exact(struct kunit *test)
 }
 
 /*
+ * A pool below its cap grows for a caller that cannot sleep, wherever
+ * the slab may be called: a GFP_ATOMIC caller in softirq (a NIC's receive
+ * path), with interrupts off or under a spinlock gets buffers that do not
+ * exist yet. Catches growth refused to every caller but a preemptible
+ * task. Not in hard IRQ, and on PREEMPT_RT not with interrupts off, where
+ * the slab's locks would sleep: there the caller gets only what exists.
+ */
+static void bp_grow_in_ctx(struct kunit *test)
+{
+	const enum bp_ctx *ctx = test->param_value;
+	struct bp_grab *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	struct bufpool_buf *bufs[5];
+	struct bufpool *pool;
+	struct bp_worker *grab;
+	unsigned int want = 4;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	if (*ctx == BP_HARDIRQ ||
+	    (IS_ENABLED(CONFIG_PREEMPT_RT) && *ctx == BP_IRQS_OFF))
+		want = 0;
+	pool = bp_create(test, "kunit-grow-ctx", 64, 4, 0, 0);
+	*g = (struct bp_grab){ .pool = pool, .bufs = bufs, .n = 4, .ctx = *ctx };
+	spin_lock_init(&g->lock);
+	grab = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_grab_in_ctx, .priv = g });
+	bp_start(test, grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(grab));
+	KUNIT_EXPECT_EQ_MSG(test, g->got, want, "from %s", bp_ctx_names[*ctx]);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).backed, want);
+	bufpool_put_bulk(g->got, bufs);
+	bp_destroy(test, pool);
+}
+
+/*
  * Catches a drain that looks at a magazine's count before taking its
  * lock. A put on CPU 1 has read bypass clear and holds its magazine's
  * lock, its buffer not in yet, when CPU 0 is told the pool is empty and
@@ -2354,6 +2469,7 @@ static struct kunit_case bp_buf_cases[] = {
 	KUNIT_CASE(bp_isolation),
 	KUNIT_CASE(bp_refcount),
 	KUNIT_CASE(bp_double_put),
+	KUNIT_CASE(bp_double_put_race),
 	KUNIT_CASE(bp_put_foreign),
 	KUNIT_CASE(bp_stats_add_up),
 	{}
@@ -2402,6 +2518,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_exhaustion_drains_magazines),
 	KUNIT_CASE(bp_remote_put_wakes),
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
+	KUNIT_CASE_PARAM(bp_grow_in_ctx, bp_ctx_gen_params),
 	KUNIT_CASE(bp_drain_vs_push),
 	KUNIT_CASE(bp_refcounted_teardown),
 	KUNIT_CASE(bp_cpu_offline),

@@ -208,12 +208,20 @@ static void __exit client_exit(void)
 			pr_err("bufpool_test_client: notify never came\n");
 		else if (!async)
 			bufpool_put(notified);
+		/*
+		 * The callback has signalled, but the irq_work that ran it
+		 * may still be writing the request: before this module's
+		 * data and code go away, bufpool must be done with both.
+		 */
+		bufpool_notify_cancel(&nb);
 	}
 	if (async) {
 		if (wait_for_completion_timeout(&released, 10 * HZ))
 			pr_info("bufpool_test_client: async ok\n");
 		else
 			pr_err("bufpool_test_client: pool never released\n");
+		/* client_released() may still be returning. */
+		bufpool_barrier();
 	} else if (destroy) {
 		bufpool_destroy(pool);
 	}

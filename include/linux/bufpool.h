@@ -102,18 +102,22 @@ struct bufpool_params {
  * struct bufpool_stats - a snapshot of a pool's counters
  * @allocs: buffers handed out since creation.
  * @frees: buffers returned (last reference dropped) since creation.
- * @fails: allocation calls that returned no buffer, for any reason.
+ * @fails: allocation calls that returned no buffer, for any reason, and
+ *	notify requests failed by destroy.
  * @waits: allocation calls that queued to wait for a buffer.
- * @wait_ns_total: time spent sleeping by all of them, in nanoseconds.
- * @wait_ns_max: longest single sleep, in nanoseconds.
+ * @wait_ns_total: time spent queued by all of them, in nanoseconds, until
+ *	served, failed, timed out or cancelled.
+ * @wait_ns_max: longest single wait, in nanoseconds.
  * @in_use: buffers handed out and not yet returned (@allocs - @frees).
  * @high_watermark: most buffers out of the pool's free list at once: in
- *	use, or idle in a per-CPU magazine. Never below the true peak in
- *	use; equal to it with %BUFPOOL_F_NO_MAGAZINES.
+ *	use, or idle in a per-CPU magazine (slots being grown are not
+ *	buffers yet). Never below the true peak in use; equal to it with
+ *	%BUFPOOL_F_NO_MAGAZINES.
  * @backed: buffers that currently exist, allocated from the slab cache.
  * @free: buffers idle in the pool, @cached included.
  * @cached: of those, buffers idle in per-CPU magazines.
- * @waiters: callers sleeping right now.
+ * @waiters: callers waiting right now: sleepers, and notify requests
+ *	queued (bufpool_alloc_notify()).
  * @mag_hits: allocations and frees served by a per-CPU magazine.
  * @mag_misses: allocations and frees that had to take the pool lock.
  * @drains: times the per-CPU magazines were emptied into the pool so that
@@ -156,6 +160,9 @@ struct bufpool_stats {
  * @got: how many it holds; a bulk waiter keeps what it is handed until
  *	it has all of them, so it cannot be starved by single requests.
  * @start: when it queued, in ktime_get_ns() time.
+ * @submitting: its caller is still inside bufpool: a notify request
+ *	dequeued meanwhile is answered by that call's return, not by its
+ *	callback.
  *
  * Public only so that &struct bufpool_notify can embed one. All fields but
  * @task are under the pool lock.
@@ -167,6 +174,7 @@ struct bufpool_waiter {
 	unsigned int want;
 	unsigned int got;
 	u64 start;
+	bool submitting;
 };
 
 /**
@@ -195,6 +203,7 @@ struct bufpool *bufpool_create(const struct bufpool_params *params);
 void bufpool_destroy(struct bufpool *pool);
 void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 			   void *arg);
+void bufpool_barrier(void);
 
 struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp);
 struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
