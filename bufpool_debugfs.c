@@ -56,7 +56,7 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "align: %u\n", pool->align);
 	seq_printf(m, "buf_cost: %zu\n", pool->buf_cost);
 	seq_printf(m, "header: %s\n", pool->buf_offset ? "inline" : "apart");
-	seq_printf(m, "magazine_batch: %u\n", pool->batch);
+	seq_printf(m, "magazine_slots: %u\n", pool->mag_mask ? pool->mag_mask + 1 : 0);
 	seq_printf(m, "allocs: %llu\n", st.allocs);
 	seq_printf(m, "frees: %llu\n", st.frees);
 	seq_printf(m, "fails: %llu\n", st.fails);
@@ -71,7 +71,8 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "waiters: %u\n", st.waiters);
 	seq_printf(m, "mag_hits: %llu\n", st.mag_hits);
 	seq_printf(m, "mag_misses: %llu\n", st.mag_misses);
-	seq_printf(m, "drains: %llu\n", st.drains);
+	seq_printf(m, "steals: %llu\n", st.steals);
+	seq_printf(m, "sweeps: %llu\n", st.sweeps);
 	seq_printf(m, "shrink_scans: %llu\n", st.shrink_scans);
 	seq_printf(m, "shrink_freed: %llu\n", st.shrink_freed);
 	seq_printf(m, "grow_fails: %llu\n", st.grow_fails);

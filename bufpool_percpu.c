@@ -1,306 +1,600 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bufpool per-CPU magazines (Bonwick and Adams, "Magazines and Vmem", 2001).
- *
- * Each CPU keeps a stack of up to 2 * batch free buffers. An allocation
- * pops from it and a free pushes onto it (bufpool_cpu_pop() and
- * bufpool_cpu_push(), inline in bufpool_internal.h so that the API's
- * functions make no call on a hit but the lock's), on the local CPU,
- * under the magazine's own raw spinlock with interrupts off: the lock is almost
- * never contended and stays in the local cache, so a hit costs one locked
- * instruction and touches no line another CPU writes. An empty magazine
- * is refilled with batch buffers from the depot, a full one gives its
- * batch oldest back, both under the pool lock too, so the pool lock is
- * taken at most once per batch operations.
- *
- * Keeping the cap exact. The lock is what lets any CPU empty any
- * magazine: bufpool_cpu_drain() takes each CPU's lock in turn and moves
- * its buffers to the depot, from any context, without an IPI and without
- * waiting for another CPU to do anything but leave a short section. A
- * caller that finds the depot empty and cannot grow the pool first sets
- * pool->bypass (it waits, or the pool turns tight), then drains: a
- * section that took its magazine lock before the drainer did is over by
- * the time the drainer holds it, and one that takes it after sees
- * bypass, which was written before, and goes to the depot. So once a
- * drain has passed every CPU with bypass set, no magazine holds a buffer
- * until bypass is cleared (pool->mags_empty), and a caller can be told
- * "empty" at once, exactly, without looking at any CPU.
+ * bufpool's per-CPU magazines: the layer over the depot, where the hit
+ * paths are served.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
-#include <linux/percpu.h>
+#include <linux/log2.h>
+#include <linux/smp.h>
 
 #include "bufpool_internal.h"
 #include <trace/bufpool_trace.h>
 
-/* Most buffers a magazine exchanges with the depot at once. */
-#define BUFPOOL_BATCH_MAX	32
-/*
- * Fewest: a magazine that goes to the depot every one to three operations
- * takes more locks than it saves (make bench, W7: a pool of 16 on two
- * CPUs, batch 1, ran 1.3 times slower than without magazines).
+/**
+ * DOC: Per-CPU magazines
+ *
+ * Each CPU has a magazine (Bonwick and Adams, "Magazines and Vmem",
+ * 2001): a ring of slots holding idle buffers, ``head`` the next to take
+ * and ``tail`` the next to fill, both counters that only grow. An
+ * allocation takes from this CPU's magazine, a free fills it, without a
+ * lock and without turning interrupts off (``bufpool_mag_take()``,
+ * ``bufpool_mag_put()``, inline in the API's functions):
+ *
+ * - Any CPU may take from any magazine, with one ``cmpxchg`` on ``head``,
+ *   after reading the slot: two CPUs racing for the last buffer need one
+ *   atomic read-modify-write, and that is all an allocation hit costs. A
+ *   slot cannot be refilled under a taker, since it is refilled only
+ *   once ``head`` has moved past it, which fails the taker's
+ *   ``cmpxchg``; and the counters never wrap in practice, so there is no
+ *   ABA.
+ * - Only a CPU fills its own magazine, so a free needs no atomic: it
+ *   writes the slot and publishes it with a store-release of ``tail``,
+ *   under ``preempt_disable()``. What it must survive is a free nested in
+ *   it on the same CPU (an interrupt that puts a buffer in the middle of
+ *   a task's put): a per-CPU busy marker, plain stores by that CPU only,
+ *   sends the nested one to the depot. That is ``local_trylock_t``'s idea
+ *   (6.15 and later, used by SLUB's per-CPU sheaves), which 6.1 and 6.12
+ *   do not have.
+ *
+ * So a hit costs one locked instruction to allocate, none to free, and
+ * no interrupt is turned off on either (``scripts/hotpath`` checks it in
+ * ``make bench``). An empty magazine is refilled from the depot, half
+ * full, and a full one gives its older half back, both under the pool
+ * lock: a buffer moves between a magazine and the depot only under that
+ * lock. A magazine has up to 64 slots, holds at most 128 KiB of idle
+ * buffers, and at most its CPU's share of the cap; every pool of at
+ * least two buffers per possible CPU gets magazines, whatever the CPU
+ * count (a pool of 16 on two CPUs, one of 1024 with 64 possible CPUs).
+ * Since any CPU can take from any magazine, a buffer idle on one CPU is
+ * never out of another's reach.
  */
-#define BUFPOOL_BATCH_MIN	4
+
+/**
+ * DOC: Exact at the cap
+ *
+ * A caller is told the pool is empty only when, at one instant during
+ * its call, no buffer was idle anywhere: in the depot or in any CPU's
+ * magazine. This holds in every context (task, softirq, hard IRQ,
+ * interrupts off, a lock held) with no IPI and no work item, because a
+ * caller that finds its own magazine and the depot empty takes from the
+ * others itself (``bufpool_mag_steal()``). It reads the magazines twice:
+ * since ``head`` and ``tail`` only grow, two passes that read the same
+ * values saw magazines that were all empty in between, and the depot's
+ * count of buffers ever put on it, read before and after under the pool
+ * lock, says it stayed empty too (a buffer moves between a magazine and
+ * the depot only under that lock). If the passes disagree, something
+ * came back meanwhile: it looks again, a bounded number of times.
+ *
+ * So that a failing allocation does not cost a cache miss per possible
+ * CPU, the pool keeps a summary: one word per possible CPU, in one array,
+ * odd while that CPU's magazine may hold buffers. A CPU makes its word
+ * odd before it fills its empty magazine and even again when its own
+ * allocation finds the magazine empty, both with plain stores (only that
+ * CPU writes its word); a scan skips the magazines whose word is even.
+ * The words only grow, so they are part of what the two passes compare.
+ * A failing allocation then reads the summary, 4 bytes per possible CPU
+ * (one cache line for 16 CPUs, 4 for 64, 16 for 256), twice, plus the
+ * ``head`` and ``tail`` of each magazine that may hold buffers, and takes
+ * the pool lock twice.
+ */
+
+/**
+ * DOC: Waiters and the magazines
+ *
+ * While anyone waits, returned buffers are the waiters': ``pool->bypass``
+ * is set, a free goes to the depot (which hands it to the head of the
+ * queue), and allocations and refills leave the magazines alone. What is
+ * already in the magazines must come out too, and a free that read
+ * ``bypass`` clear just before it was set must not leave its buffer there:
+ * a store (filling a slot) racing with a load (of ``bypass``) on each
+ * side, which takes a full barrier on one side to close. Frees do not
+ * pay for it. A free reads ``bypass`` again after filling its slot, and
+ * the first sleeper of a waiting episode, which may sleep and so may
+ * wait, makes every CPU pass a full barrier (an IPI that runs
+ * ``smp_mb()``, as ``membarrier()`` does) and then sweeps every magazine
+ * into the depot (``bufpool_mag_sweep()``). A free whose second look came
+ * before its CPU's barrier filled its slot before it too, and the sweep
+ * finds the buffer; one whose second look came after sees ``bypass`` and
+ * moves its magazine to the depot itself. Later sleepers of the same
+ * episode pay nothing: the magazines are known empty until ``bypass`` is
+ * cleared, when the last waiter leaves, and the magazines serve again. A
+ * notify request, which cannot wait, has the pool's service work sweep
+ * for it.
+ */
+
+/* Most slots in a magazine. */
+#define BUFPOOL_MAG_MAX		64
 /* Most bytes of idle buffers one CPU's magazine may hold. */
 #define BUFPOOL_MAG_BYTES	(128 * 1024)
+/* Pairs of passes a steal makes before it leaves a moving pool be. */
+#define BUFPOOL_STEAL_TRIES	4
 
-static enum cpuhp_state bufpool_cpuhp_state;
+static enum cpuhp_state bufpool_mag_cpuhp_state;
+
+/*
+ * The smallest of: 64 slots, 128 KiB of buffers, this CPU's share of the
+ * cap; a power of two, at least 2, or no magazines at all.
+ */
+static unsigned int bufpool_mag_size(const struct bufpool *pool)
+{
+	unsigned int n = BUFPOOL_MAG_MAX;
+
+	if (pool->flags & BUFPOOL_F_NO_MAGAZINES)
+		return 0;
+	n = min_t(unsigned int, n, pool->max_bufs / num_possible_cpus());
+	n = min_t(size_t, n, BUFPOOL_MAG_BYTES / pool->buf_size);
+	return n < 2 ? 0 : rounddown_pow_of_two(n);
+}
+
+/* Buffers a refill brings, and a full magazine gives back. */
+static unsigned int bufpool_mag_batch(const struct bufpool *pool)
+{
+	return (pool->mag_mask + 1) / 2;
+}
 
 /**
- * bufpool_cpu_flush_locked - give the @n oldest buffers of a magazine back
+ * bufpool_mag_flag - this CPU's magazine is about to be filled
  * @pool: the pool
- * @c: the magazine, whose lock the caller holds
- * @n: how many, at most all of them
+ * @m: this CPU's magazine, with preemption or interrupts off
  *
- * To the depot, or to waiters. The pool lock is taken here, after the
- * magazine is updated, since the last buffer home may let destroy go on.
+ * Its word in the summary turns odd before the slot is published (the
+ * fill's store-release of @tail orders it): a scan that reads it even
+ * would have read the magazine empty.
  */
-void bufpool_cpu_flush_locked(struct bufpool *pool, struct bufpool_cpu *c,
-			      unsigned int n)
+void bufpool_mag_flag(struct bufpool *pool, struct bufpool_mag *m)
 {
-	struct bufpool_buf *out[2 * BUFPOOL_BATCH_MAX];
-	unsigned int i;
+	u32 *state = &pool->mag_state[smp_processor_id()];
 
-	lockdep_assert_held(&c->lock);
-	memcpy(out, c->mag, n * sizeof(out[0]));
-	c->count -= n;
-	memmove(c->mag, c->mag + n, c->count * sizeof(c->mag[0]));
-	c->misses++;
-	raw_spin_lock(&pool->lock);
+	m->flagged = true;
+	WRITE_ONCE(*state, *state + 1);
+}
+
+/*
+ * This CPU found its own magazine empty: say so in the summary. Only this
+ * CPU fills it, and it is not doing so (interrupts are off), so it stays
+ * empty until this CPU's next fill turns the word odd again.
+ */
+static void bufpool_mag_unflag(struct bufpool *pool, struct bufpool_mag *m,
+			       int cpu)
+{
+	u32 *state = &pool->mag_state[cpu];
+
+	if (!m->flagged || READ_ONCE(m->head) != READ_ONCE(m->tail))
+		return;
+	m->flagged = false;
+	WRITE_ONCE(*state, *state + 1);
+}
+
+/* Fill a slot of this CPU's magazine, which has room, interrupts off. */
+static void bufpool_mag_fill_locked(struct bufpool *pool,
+				    struct bufpool_mag *m,
+				    struct bufpool_buf *buf)
+{
+	unsigned long tail = m->tail;
+
+	if (!m->flagged)
+		bufpool_mag_flag(pool, m);
+	WRITE_ONCE(m->slots[tail & pool->mag_mask], buf);
+	/* Pairs with the acquire in bufpool_mag_take(). */
+	smp_store_release(&m->tail, tail + 1);
+}
+
+/*
+ * Take up to @max of the oldest buffers of @m at once, any CPU's, with
+ * one cmpxchg; the reads of the slots come first (see bufpool_mag_take()).
+ */
+static unsigned int bufpool_mag_take_many(struct bufpool_mag *m,
+					  unsigned int mask,
+					  struct bufpool_buf **out,
+					  unsigned int max)
+{
+	unsigned long head = READ_ONCE(m->head);
+	unsigned int n, i;
+
+	do {
+		/* Pairs with the release in bufpool_mag_put(): slots filled. */
+		n = min_t(unsigned long, smp_load_acquire(&m->tail) - head, max);
+		if (!n)
+			return 0;
+		for (i = 0; i < n; i++)
+			out[i] = READ_ONCE(m->slots[(head + i) & mask]);
+	} while (!try_cmpxchg_release(&m->head, &head, head + n));
+	return n;
+}
+
+/*
+ * Move up to BUFPOOL_LOCKED_MAX buffers of @m to the depot (or to the
+ * waiters), the pool lock held across the take and the push so that no
+ * buffer is ever in neither (bufpool_mag_steal()'s snapshot relies on it).
+ */
+static unsigned int bufpool_mag_empty_locked(struct bufpool *pool,
+					     struct bufpool_mag *m,
+					     unsigned int max)
+{
+	struct bufpool_buf *out[BUFPOOL_LOCKED_MAX];
+	unsigned int n, i;
+
+	lockdep_assert_held(&pool->lock);
+	n = bufpool_mag_take_many(m, pool->mag_mask, out,
+				  min_t(unsigned int, max, BUFPOOL_LOCKED_MAX));
 	for (i = 0; i < n; i++)
-		bufpool_release_locked(pool, out[i]);
-	raw_spin_unlock(&pool->lock);
+		bufpool_depot_push_locked(pool, out[i]);
+	return n;
 }
 
-/**
- * bufpool_cpu_pop_bulk - take @n buffers from this CPU's magazine
- * @pool: the pool
- * @n: how many
- * @bufs: where to put them
- *
- * Return: true with @n buffers in @bufs, false with none.
- */
-bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
-			  struct bufpool_buf **bufs)
+/* Move every buffer of @m to the depot, a bounded batch per lock hold. */
+static unsigned int bufpool_mag_empty(struct bufpool *pool,
+				      struct bufpool_mag *m)
 {
-	struct bufpool_cpu *c;
+	unsigned int n, moved = 0;
 	unsigned long flags;
-	bool ok = false;
 
-	if (!pool->batch)
-		return false;
-	c = bufpool_cpu_lock(&flags, pool);
-	if (c->count >= n && !READ_ONCE(pool->bypass)) {
-		c->count -= n;
-		memcpy(bufs, c->mag + c->count, n * sizeof(*bufs));
-		c->hits++;
-		ok = true;
-	}
-	bufpool_cpu_unlock(c, flags);
-	return ok;
+	do {
+		bufpool_depot_lock(pool, flags);
+		n = bufpool_mag_empty_locked(pool, m, UINT_MAX);
+		bufpool_depot_unlock(pool, flags);
+		moved += n;
+	} while (n);
+	return moved;
 }
 
 /**
- * bufpool_cpu_refill - refill this CPU's empty magazine from the depot
+ * bufpool_mag_flush - a free saw a waiter after filling its slot
+ * @pool: the pool
+ * @m: the magazine it filled, any CPU's
+ *
+ * Its buffers are the waiters': all go to the depot. A sweep may be
+ * emptying @m at once; each buffer goes to whoever takes it.
+ */
+void bufpool_mag_flush(struct bufpool *pool, struct bufpool_mag *m)
+{
+	bufpool_mag_empty(pool, m);
+}
+
+/**
+ * bufpool_mag_put_slow - the free miss path
+ * @pool: the pool
+ * @buf: the buffer, marked free
+ *
+ * To the depot if the magazines are bypassed, busy (this put is nested in
+ * another on this CPU) or absent; into this CPU's magazine if it was only
+ * full, once its older half has gone to the depot.
+ */
+void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_mag *m;
+	unsigned long flags;
+
+	bufpool_depot_lock(pool, flags);
+	m = this_cpu_ptr(pool->mags);
+	this_cpu_inc(pool->mags->misses);
+	if (pool->mag_mask && !pool->bypass && !READ_ONCE(m->busy) &&
+	    m->tail - READ_ONCE(m->head) > pool->mag_mask) {
+		bufpool_mag_empty_locked(pool, m, bufpool_mag_batch(pool));
+		bufpool_mag_fill_locked(pool, m, buf);
+	} else {
+		bufpool_depot_push_locked(pool, buf);
+	}
+	bufpool_depot_unlock(pool, flags);
+}
+
+/**
+ * bufpool_mag_refill - refill this CPU's empty magazine from the depot
  * @pool: the pool
  * @bufp: gets one buffer for the caller
  *
+ * Half full, and one for the caller; not while anyone waits (the depot's
+ * buffers are theirs). This CPU's word in the summary turns even first if
+ * its magazine is empty.
+ *
  * Return: true with a buffer in *@bufp; false if the depot is empty or
- * the magazines are bypassed (the depot's buffers are the waiters').
+ * someone waits.
  */
-bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp)
+bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 {
 	struct bufpool_buf *buf;
-	struct bufpool_cpu *c;
-	unsigned long flags;
-	unsigned int n = 0;
-
-	/* A stale look only costs a trip; bypass counts under the pool lock. */
-	if (!pool->batch || READ_ONCE(pool->bypass))
-		return false;
-	c = bufpool_cpu_lock(&flags, pool);
-	c->misses++;
-	raw_spin_lock(&pool->lock);
-	if (!pool->bypass) {
-		while (n <= pool->batch && c->count < 2 * pool->batch &&
-		       (buf = bufpool_depot_pop(pool))) {
-			if (n++)
-				c->mag[c->count++] = buf;
-			else
-				*bufp = buf;
-		}
-		bufpool_note_out_locked(pool);
-		bufpool_update_tight_locked(pool);
-	}
-	raw_spin_unlock(&pool->lock);
-	bufpool_cpu_unlock(c, flags);
-	return n;
-}
-
-/* Empty one CPU's magazine into the depot; returns how many it held. */
-static unsigned int bufpool_cpu_drain_one(struct bufpool *pool, int cpu)
-{
-	struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+	struct bufpool_mag *m;
 	unsigned long flags;
 	unsigned int n;
 
-	/*
-	 * Not even a peek at the count first: a section that read bypass
-	 * clear may still be about to fill it. Only its lock tells.
-	 */
-	raw_spin_lock_irqsave(&c->lock, flags);
-	n = c->count;
-	if (n)
-		bufpool_cpu_flush_locked(pool, c, n);
-	raw_spin_unlock_irqrestore(&c->lock, flags);
-	return n;
+	bufpool_depot_lock(pool, flags);
+	m = this_cpu_ptr(pool->mags);
+	bufpool_mag_unflag(pool, m, smp_processor_id());
+	buf = pool->bypass ? NULL : bufpool_depot_pop_locked(pool);
+	if (buf) {
+		*bufp = buf;
+		for (n = 0; n < bufpool_mag_batch(pool) &&
+		     m->tail - READ_ONCE(m->head) <= pool->mag_mask &&
+		     (buf = bufpool_depot_pop_locked(pool)); n++)
+			bufpool_mag_fill_locked(pool, m, buf);
+		bufpool_depot_note_out_locked(pool);
+	}
+	bufpool_depot_unlock(pool, flags);
+	return *bufp;
 }
 
 /**
- * bufpool_cpu_drain - give every CPU's idle buffers back to the depot
- * @pool: the pool; the caller holds no lock of it
+ * bufpool_mag_take_bulk - take @n buffers from this CPU's magazine
+ * @pool: the pool, which has magazines
+ * @n: how many
+ * @bufs: where they go
  *
- * Any context but NMI: each magazine is emptied under its own lock, from
- * here, for online and offline CPUs alike. If pool->bypass was set before
- * and stayed set until the end (pool->bypass_gen unchanged), every
- * magazine stays empty until it is cleared: say so in pool->mags_empty.
- * That holds because bypass is set under the pool lock before the pool
- * lock is taken here to read bypass_gen, and each magazine lock is taken
- * after that: a section that takes a magazine lock after the drain has
- * released it reads bypass set (release and acquire, pool lock then
- * magazine lock, order the store before its load).
+ * All or nothing, with one cmpxchg.
+ *
+ * Return: true with @n buffers in @bufs, false with none.
  */
-void bufpool_cpu_drain(struct bufpool *pool)
+bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
+			   struct bufpool_buf **bufs)
+{
+	struct bufpool_mag *m = raw_cpu_ptr(pool->mags);
+	unsigned long head = READ_ONCE(m->head);
+	unsigned int i;
+
+	do {
+		/* Pairs with the release in bufpool_mag_put(): slots filled. */
+		if (smp_load_acquire(&m->tail) - head < n)
+			return false;
+		for (i = 0; i < n; i++)
+			bufs[i] = READ_ONCE(m->slots[(head + i) & pool->mag_mask]);
+	} while (!try_cmpxchg_release(&m->head, &head, head + n));
+	return true;
+}
+
+/*
+ * One pass over the magazines that may hold buffers, this CPU's first:
+ * with @w, taking what it finds into @w until it has all it wants; and a
+ * sum of everything it read, to compare with another pass.
+ */
+static unsigned long bufpool_mag_scan(struct bufpool *pool,
+				      struct bufpool_waiter *w)
+{
+	struct bufpool_buf *buf;
+	struct bufpool_mag *m;
+	unsigned long sum = 0;
+	unsigned int cpu;
+	u32 state;
+
+	for_each_cpu_wrap(cpu, cpu_possible_mask, raw_smp_processor_id()) {
+		/*
+		 * Pairs with the release of @tail that follows
+		 * bufpool_mag_flag(): a word read even means the fill after
+		 * it is not seen either.
+		 */
+		state = smp_load_acquire(&pool->mag_state[cpu]);
+		sum += state;
+		if (state & 1) {
+			m = per_cpu_ptr(pool->mags, cpu);
+			/* Pairs with the release in bufpool_mag_put(). */
+			sum += READ_ONCE(m->head) + smp_load_acquire(&m->tail);
+			while (w && w->got < w->want &&
+			       (buf = bufpool_mag_take(m, pool->mag_mask)))
+				w->bufs[w->got++] = buf;
+		}
+		if (!w)
+			continue;
+		bufpool_test_point(BUFPOOL_TP_STEAL);
+		if (w->got == w->want)
+			break;
+	}
+	return sum;
+}
+
+/**
+ * bufpool_mag_steal - take idle buffers from any CPU's magazine
+ * @pool: the pool; the caller holds none of its locks
+ * @w: the caller's waiter: what it wants, and where the buffers go
+ *
+ * Lock-free, from any context: see "Exact at the cap".
+ *
+ * Return: how many it took; 0 if every magazine was empty at one instant
+ * (two passes read the same); -EAGAIN if they kept changing.
+ */
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w)
+{
+	unsigned int had = w->got, tries;
+	unsigned long sum;
+
+	if (!pool->mag_mask)
+		return 0;
+	for (tries = 0; tries < BUFPOOL_STEAL_TRIES; tries++) {
+		sum = bufpool_mag_scan(pool, w);
+		if (w->got > had) {
+			this_cpu_add(pool->mags->steals, w->got - had);
+			return w->got - had;
+		}
+		if (bufpool_mag_scan(pool, NULL) == sum)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+static void bufpool_mag_barrier_ipi(void *unused)
+{
+	/* Pairs with the smp_mb() in bufpool_mag_sweep(). */
+	smp_mb();
+}
+
+/**
+ * bufpool_mag_sweep - move every idle buffer in a magazine to the depot
+ * @pool: the pool, with @bypass set; the caller holds none of its locks
+ *
+ * For the first sleeper of a waiting episode, a destroy, and the service
+ * work of a notify request: see "Waiters and the magazines". If @bypass
+ * held throughout, every magazine stays empty until it is cleared: say so
+ * in @mags_empty. Sends IPIs and waits for them: process context, with
+ * interrupts on.
+ */
+void bufpool_mag_sweep(struct bufpool *pool)
 {
 	unsigned int gen, moved = 0;
 	unsigned long flags;
-	bool empty;
+	bool bypass, empty;
 	int cpu;
 
-	if (!pool->batch)
+	if (!pool->mag_mask)
 		return;
-	bufpool_lock(pool, flags);
+	bufpool_depot_lock(pool, flags);
 	gen = pool->bypass_gen;
-	bufpool_unlock(pool, flags);
+	bypass = pool->bypass;
+	bufpool_depot_unlock(pool, flags);
+	if (!bypass)
+		return;
+	/*
+	 * Every CPU passes a full barrier after @bypass was set: a free that
+	 * filled its slot before its CPU's is seen below, and one that fills
+	 * it after reads @bypass set when it looks again. Pairs with
+	 * bufpool_mag_barrier_ipi(), and with the second look at @bypass in
+	 * bufpool_mag_put().
+	 */
+	smp_mb();
+	smp_call_function(bufpool_mag_barrier_ipi, NULL, 1);
 	for_each_possible_cpu(cpu)
-		moved += bufpool_cpu_drain_one(pool, cpu);
-	bufpool_lock(pool, flags);
-	pool->drains++;
+		/* As in bufpool_mag_scan(). */
+		if (smp_load_acquire(&pool->mag_state[cpu]) & 1)
+			moved += bufpool_mag_empty(pool, per_cpu_ptr(pool->mags, cpu));
+	bufpool_depot_lock(pool, flags);
+	pool->sweeps++;
 	if (pool->bypass && pool->bypass_gen == gen)
 		pool->mags_empty = true;
 	empty = pool->mags_empty;
-	bufpool_unlock(pool, flags);
-	/* Every caller of a drain keeps the pool alive across it. */
-	trace_bufpool_drain(pool, moved, empty);
+	bufpool_depot_unlock(pool, flags);
+	/* Every caller of a sweep keeps the pool alive across it. */
+	trace_bufpool_sweep(pool, moved, empty);
 }
 
 /**
- * bufpool_cpu_cached - how many buffers idle in magazines
+ * bufpool_mag_cached - how many buffers idle in magazines
  * @pool: the pool
  *
  * Return: the sum over all CPUs, read without synchronisation.
  */
-unsigned int bufpool_cpu_cached(struct bufpool *pool)
+unsigned int bufpool_mag_cached(struct bufpool *pool)
 {
+	struct bufpool_mag *m;
 	unsigned int sum = 0;
 	int cpu;
 
-	if (!pool->batch)
+	if (!pool->mag_mask)
 		return 0;
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->count);
+	for_each_possible_cpu(cpu) {
+		m = per_cpu_ptr(pool->mags, cpu);
+		sum += READ_ONCE(m->tail) - READ_ONCE(m->head);
+	}
 	return sum;
 }
 
-/* A CPU is dead: hand its buffers back now rather than at the next drain. */
-static int bufpool_cpu_dead(unsigned int cpu, struct hlist_node *node)
+/**
+ * bufpool_mag_shrink - move up to @n idle buffers from magazines to the depot
+ * @pool: the pool
+ * @n: how many at most
+ *
+ * For the shrinker, which frees them from there.
+ *
+ * Return: how many were moved.
+ */
+unsigned long bufpool_mag_shrink(struct bufpool *pool, unsigned long n)
+{
+	unsigned long flags, moved = 0;
+	int cpu;
+
+	if (!pool->mag_mask)
+		return 0;
+	for_each_possible_cpu(cpu) {
+		if (moved >= n)
+			break;
+		bufpool_depot_lock(pool, flags);
+		moved += bufpool_mag_empty_locked(pool,
+						  per_cpu_ptr(pool->mags, cpu),
+						  n - moved);
+		bufpool_depot_unlock(pool, flags);
+	}
+	return moved;
+}
+
+/* A CPU is dead: hand its buffers back now, and clear its word. */
+static int bufpool_mag_cpu_dead(unsigned int cpu, struct hlist_node *node)
 {
 	struct bufpool *pool = hlist_entry(node, struct bufpool, cpuhp_node);
+	struct bufpool_mag *m = per_cpu_ptr(pool->mags, cpu);
 
-	bufpool_cpu_drain_one(pool, cpu);
+	bufpool_mag_empty(pool, m);
+	/* Its CPU is gone: nothing else writes its word now. */
+	bufpool_mag_unflag(pool, m, cpu);
 	return 0;
 }
 
-/*
- * The magazine size: each CPU may hide 2 * batch buffers, and all CPUs
- * together at most a quarter of the pool and a bounded amount of memory,
- * so that a cap smaller than the magazines could hide simply gets small
- * magazines, or none when they would be too small to pay for themselves.
- */
-static unsigned int bufpool_batch(const struct bufpool *pool)
-{
-	unsigned int batch = BUFPOOL_BATCH_MAX;
-
-	if (pool->flags & BUFPOOL_F_NO_MAGAZINES)
-		return 0;
-	batch = min_t(unsigned int, batch,
-		      pool->max_bufs / (8 * num_possible_cpus()));
-	batch = min_t(unsigned int, batch,
-		      BUFPOOL_MAG_BYTES / (2 * pool->buf_size));
-	return batch < BUFPOOL_BATCH_MIN ? 0 : batch;
-}
-
 /**
- * bufpool_cpu_create - set up a pool's per-CPU state
- * @pool: the pool being created
+ * bufpool_mag_create - set up a pool's per-CPU state
+ * @pool: the pool being created, its buffer size and cap set
+ *
+ * Every pool has per-CPU counters; magazines where bufpool_mag_size()
+ * allows.
  *
  * Return: 0 or -ENOMEM.
  */
-int bufpool_cpu_create(struct bufpool *pool)
+int bufpool_mag_create(struct bufpool *pool)
 {
-	size_t size;
-	int cpu, err;
+	unsigned int slots = bufpool_mag_size(pool);
+	int err;
 
-	pool->batch = bufpool_batch(pool);
-	pool->tight_exit = 2 * pool->batch * num_possible_cpus();
-	size = sizeof(struct bufpool_cpu) +
-	       2 * pool->batch * sizeof(struct bufpool_buf *);
-	pool->cpu = bufpool_fault() ? NULL :
-		(struct bufpool_cpu __percpu *)__alloc_percpu(size,
-					__alignof__(struct bufpool_cpu));
-	if (!pool->cpu)
+	pool->mag_mask = slots ? slots - 1 : 0;
+	pool->mags = bufpool_fault() ? NULL :
+		(struct bufpool_mag __percpu *)
+		__alloc_percpu(sizeof(struct bufpool_mag) +
+			       slots * sizeof(struct bufpool_buf *),
+			       __alignof__(struct bufpool_mag));
+	if (!pool->mags)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu)
-		raw_spin_lock_init(&per_cpu_ptr(pool->cpu, cpu)->lock);
-	if (!pool->batch)
+	if (!slots)
 		return 0;
-	err = cpuhp_state_add_instance_nocalls(bufpool_cpuhp_state,
+	err = -ENOMEM;
+	pool->mag_state = bufpool_fault() ? NULL :
+		kcalloc(nr_cpu_ids, sizeof(*pool->mag_state), GFP_KERNEL);
+	if (!pool->mag_state)
+		goto free;
+	err = cpuhp_state_add_instance_nocalls(bufpool_mag_cpuhp_state,
 					       &pool->cpuhp_node);
-	if (err) {
-		free_percpu(pool->cpu);
-		pool->cpu = NULL;
-	}
+	if (!err)
+		return 0;
+	kfree(pool->mag_state);
+	pool->mag_state = NULL;
+free:
+	free_percpu(pool->mags);
+	pool->mags = NULL;
 	return err;
 }
 
 /**
- * bufpool_cpu_destroy - free a pool's per-CPU state
- * @pool: the pool, with its magazines drained
+ * bufpool_mag_destroy - free a pool's per-CPU state
+ * @pool: the pool, with its magazines empty
  */
-void bufpool_cpu_destroy(struct bufpool *pool)
+void bufpool_mag_destroy(struct bufpool *pool)
 {
-	if (!pool->cpu)
+	if (!pool->mags)
 		return;
-	if (pool->batch)
-		cpuhp_state_remove_instance_nocalls(bufpool_cpuhp_state,
+	if (pool->mag_state)
+		cpuhp_state_remove_instance_nocalls(bufpool_mag_cpuhp_state,
 						    &pool->cpuhp_node);
-	free_percpu(pool->cpu);
-	pool->cpu = NULL;
+	kfree(pool->mag_state);
+	pool->mag_state = NULL;
+	free_percpu(pool->mags);
+	pool->mags = NULL;
 }
 
-int bufpool_percpu_init(void)
+int bufpool_mag_init(void)
 {
 	int ret;
 
 	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "bufpool:dead",
-				      NULL, bufpool_cpu_dead);
+				      NULL, bufpool_mag_cpu_dead);
 	if (ret < 0)
 		return ret;
-	bufpool_cpuhp_state = ret;
+	bufpool_mag_cpuhp_state = ret;
 	return 0;
 }
 
-void bufpool_percpu_exit(void)
+void bufpool_mag_exit(void)
 {
-	cpuhp_remove_multi_state(bufpool_cpuhp_state);
+	cpuhp_remove_multi_state(bufpool_mag_cpuhp_state);
 }

@@ -3,11 +3,10 @@
  * bufpool under memory pressure: one shrinker per pool gives the idle
  * buffers above the pool's min_bufs reserve back to the slab cache.
  *
- * It takes only buffers from the depot: those are idle by definition, and
- * the depot is empty whenever someone waits (returned buffers go straight
- * to waiters), so the shrinker never competes with a sleeper. Buffers in
- * per-CPU magazines are left alone: they are few (see bufpool_batch()) and
- * are what keeps the hot path fast.
+ * It frees idle buffers from the depot first, then empties magazines into
+ * the depot for the rest: all are idle by definition, and none is in the
+ * depot or a magazine while someone waits (returned buffers go straight to
+ * waiters), so the shrinker never competes with a sleeper.
  *
  * The shrinker API changed in 6.7 (shrinker_alloc() and friends replaced
  * register_shrinker() on an embedded struct); the code at the end of this
@@ -28,57 +27,30 @@
  */
 #define BUFPOOL_SEEKS	1
 
-/*
- * Caller holds the pool lock. Only buffers that exist count against the
- * reserve: a slot reserved for growth may still fail to become one.
- */
-static unsigned long bufpool_idle_above_reserve(struct bufpool *pool)
-{
-	unsigned int real = pool->backed - pool->growing;
-	unsigned int above = real - min(real, pool->min_bufs);
-
-	return min(above, pool->nr_free);
-}
-
+/* Idle buffers above the reserve: in the depot, and in magazines. */
 static unsigned long bufpool_shrink_count(struct bufpool *pool)
 {
-	unsigned long flags, n;
+	unsigned long idle, n;
 
-	bufpool_lock(pool, flags);
-	n = bufpool_idle_above_reserve(pool);
-	bufpool_unlock(pool, flags);
+	n = bufpool_depot_shrink_count(pool, &idle);
+	n = min(n, idle + bufpool_mag_cached(pool));
 	return n ? n : SHRINK_EMPTY;
 }
 
+/*
+ * From the depot first; then magazines are emptied into it for the rest,
+ * which the depot frees in turn.
+ */
 static unsigned long bufpool_shrink_scan(struct bufpool *pool,
 					 struct shrink_control *sc)
 {
-	struct bufpool_buf *list = NULL, *buf;
-	unsigned long flags, n = 0;
+	unsigned long n = sc->nr_to_scan, freed;
 
-	bufpool_lock(pool, flags);
-	pool->shrink_scans++;
-	while (n < sc->nr_to_scan && bufpool_idle_above_reserve(pool)) {
-		buf = bufpool_depot_pop(pool);
-		pool->backed--;
-		pool->shrink_freed++;
-		buf->next = list;
-		list = buf;
-		/* A bounded time with interrupts off (the lock is raw). */
-		if (!(++n % BUFPOOL_LOCKED_MAX)) {
-			bufpool_unlock(pool, flags);
-			bufpool_lock(pool, flags);
-		}
-	}
-	bufpool_unlock(pool, flags);
-
-	/* Free outside the lock: the slab may take its own locks. */
-	while ((buf = list)) {
-		list = buf->next;
-		bufpool_free_buf(pool, buf);
-	}
-	trace_bufpool_shrink(pool, sc->nr_to_scan, n);
-	return n ? n : SHRINK_STOP;
+	freed = bufpool_depot_shrink(pool, n);
+	if (freed < n && bufpool_mag_shrink(pool, n - freed))
+		freed += bufpool_depot_shrink(pool, n - freed);
+	trace_bufpool_shrink(pool, n, freed);
+	return freed ? freed : SHRINK_STOP;
 }
 
 /* SHRINKER_ALLOCATED came with shrinker_alloc() in 6.7. */
@@ -95,7 +67,7 @@ static unsigned long bufpool_scan_objects(struct shrinker *s,
 	return bufpool_shrink_scan(s->private_data, sc);
 }
 
-int bufpool_shrinker_register(struct bufpool *pool)
+int bufpool_shrink_register(struct bufpool *pool)
 {
 	struct shrinker *s;
 
@@ -111,7 +83,7 @@ int bufpool_shrinker_register(struct bufpool *pool)
 	return 0;
 }
 
-void bufpool_shrinker_unregister(struct bufpool *pool)
+void bufpool_shrink_unregister(struct bufpool *pool)
 {
 	shrinker_free(pool->shrinker);
 	pool->shrinker = NULL;
@@ -139,7 +111,7 @@ static unsigned long bufpool_scan_objects(struct shrinker *s,
 	return bufpool_shrink_scan(bufpool_of(s), sc);
 }
 
-int bufpool_shrinker_register(struct bufpool *pool)
+int bufpool_shrink_register(struct bufpool *pool)
 {
 	struct bufpool_shrinker *bs;
 	int err;
@@ -160,7 +132,7 @@ int bufpool_shrinker_register(struct bufpool *pool)
 	return 0;
 }
 
-void bufpool_shrinker_unregister(struct bufpool *pool)
+void bufpool_shrink_unregister(struct bufpool *pool)
 {
 	struct bufpool_shrinker *bs = pool->shrinker;
 

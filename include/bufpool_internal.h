@@ -2,43 +2,36 @@
 /*
  * bufpool internals, shared by the bufpool_*.c files and nothing else.
  *
- * A pool is three layers, fastest first:
+ * A pool is layers, each calling only those below it, each with a prefix
+ * of its own:
  *
- *  1. Per-CPU magazines (bufpool_percpu.c): a small stack of free buffers
- *     per CPU under a raw spinlock of its own, which its CPU takes
- *     uncontended on every hit, and any CPU takes to empty the magazine
- *     into the depot when it would otherwise be told the pool is empty.
- *  2. The depot: a stack of free buffers under the pool lock, which also
- *     serialises growth, the waiters and the counters below it.
- *  3. The slab cache: buffers are created in it up to max_bufs and given
- *     back by the shrinker (bufpool_shrinker.c) above min_bufs.
+ *   bufpool_main.c      bufpool_          the API and a pool's life
+ *   bufpool_shrinker.c  bufpool_shrink_   memory pressure
+ *   bufpool_debugfs.c   bufpool_debugfs_  /sys/kernel/debug/bufpool
+ *   bufpool_percpu.c    bufpool_mag_      per-CPU magazines
+ *   bufpool_depot.c     bufpool_depot_    the free list, the waiters,
+ *                                         growth and the slab
  *
- * A buffer is its data and a struct bufpool_buf header. Where the header
- * fits beside the data without costing the slab a worse packing, both are
- * one slab object, the data first so that the cache's alignment is the
- * data's; where it would (a 4 KiB buffer and its header no longer pack
- * eight to an order-3 slab), the data has a cache of its own and the
- * header comes from bufpool_hdr_cache, found from the data through the
- * pool's @bufs XArray. bufpool_layout() in bufpool_main.c decides.
+ * The design is in DOC: blocks in those files, pulled together by
+ * Documentation/bufpool.rst. This header says what protects what.
  *
  * Locks, outermost first:
  *
- *  - bufpool_list_lock (mutex): the list of pools, debugfs.
- *  - bufpool_cpu.lock (raw spinlock, interrupts off): one CPU's magazine.
- *  - bufpool.lock (raw spinlock, interrupts off): the depot and the rest.
+ *  - bufpool_list_lock (mutex): the list of pools, names, debugfs.
+ *  - bufpool.lock (raw spinlock, interrupts off): the depot, the waiters
+ *    and everything else marked "pool lock" below. Raw because buffers
+ *    are put from hard IRQ, where a spinlock_t sleeps on PREEMPT_RT: so
+ *    the work under it is bounded (BUFPOOL_LOCKED_MAX buffers before it
+ *    is dropped and taken again), nothing is allocated, freed or printed
+ *    under it, and it nests outside only the scheduler's raw locks
+ *    (wake_up_process(), complete()) and the workqueue's.
  *
- * Both spinlocks are raw because buffers are put from hard IRQ, where a
- * spinlock_t sleeps on PREEMPT_RT. So the work under them is bounded: at
- * most 2 * batch buffers move under a magazine lock, at most
- * BUFPOOL_LOCKED_MAX under the pool lock before it is dropped and taken
- * again; nothing is allocated or freed, and nothing printed, under either.
- * Under the pool lock the pool wakes tasks (wake_up_process(), complete()),
- * whose locks are raw too: it nests outside the scheduler's locks and
- * nothing of bufpool is called with those held.
+ * The magazines take no lock at all (bufpool_percpu.c says how).
  *
- * Every section under either lock runs with interrupts off, so it is an
- * RCU read-side critical section: bufpool_shutdown() waits them out with
- * synchronize_rcu() before the pool is freed.
+ * Every section under the pool lock runs with interrupts off, and every
+ * magazine section with preemption off: each is an RCU read-side
+ * critical section, so a destroy that waits for an RCU grace period
+ * after the last event that could let it go on knows them all over.
  */
 #ifndef _BUFPOOL_INTERNAL_H
 #define _BUFPOOL_INTERNAL_H
@@ -50,6 +43,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -86,6 +80,8 @@ enum {
 
 /*
  * struct bufpool_buf - the header of every buffer
+ * @data: the buffer's data, fixed for the buffer's life. First, so that
+ *	bufpool_buf_data() in <linux/bufpool.h> is one load.
  * @ref: references; 1 after allocation, 0 while idle in the pool. Written
  *	with a plain store when the buffer changes hands (nobody else can
  *	hold it then), so the single-holder alloc/put pair does no atomic.
@@ -93,58 +89,74 @@ enum {
  *	buffers and of pointers that are no buffer at all.
  * @pool: the owner.
  * @next: link in the depot, or in a local list; meaningless when live.
- * @data: the buffer's data, fixed for the buffer's life.
  */
 struct bufpool_buf {
+	void *data;
 	refcount_t ref;
 	u32 magic;
 	struct bufpool *pool;
 	struct bufpool_buf *next;
-	void *data;
 };
 
 /*
- * struct bufpool_cpu - one CPU's magazine and fast-path counters
- * @lock: protects @count and @mag. Taken by its own CPU on every hit and,
- *	to empty the magazine, by any CPU (bufpool_cpu_drain()) and by the
- *	hotplug callback of a dead CPU. Always with interrupts off, so a
- *	hard IRQ that puts a buffer never finds it held on its own CPU.
- * @count: buffers in @mag, 0 .. 2 * pool->batch.
- * The counters are written only by their own CPU: under @lock on the
- * hit path, with this_cpu_*() elsewhere; bufpool_get_stats() sums them
- * without a lock.
+ * struct bufpool_mag - one CPU's magazine and fast-path counters
+ * @head: the next slot to take. Any CPU takes, with one cmpxchg.
+ * @tail: the next slot to fill. Only this CPU fills (and writes @tail),
+ *	with a release that publishes the slot.
+ * @busy: this CPU is filling a slot; a put nested in it (an interrupt on
+ *	this CPU) goes to the depot instead. Plain stores by this CPU only,
+ *	under preempt_disable(); read by this CPU only.
+ * @flagged: this CPU's copy of the parity of its word in pool->mag_state.
+ *	This CPU only.
+ * @allocs, @frees: buffers handed out and taken home on this CPU; on the
+ *	hit path, with this_cpu_inc().
+ * @misses: allocations and frees of this CPU that left the hit path.
+ * @fails: allocation calls of this CPU that got no buffer.
+ * @steals: buffers this CPU took from another CPU's magazine.
+ * @slots: the ring, pool->mag_mask + 1 entries.
+ *
+ * The counters are written only by their own CPU, with this_cpu_*(), and
+ * summed by bufpool_get_stats() with READ_ONCE(). Slots in [@head,
+ * @tail) hold idle buffers; @head and @tail only grow, so two reads that
+ * agree saw a magazine that did not change between them.
  */
-struct bufpool_cpu {
-	raw_spinlock_t lock;
-	unsigned int count;
+struct bufpool_mag {
+	unsigned long head;
+	unsigned long tail;
+	bool busy;
+	bool flagged;
 	unsigned long allocs;
 	unsigned long frees;
-	unsigned long fails;
-	unsigned long hits;
 	unsigned long misses;
-	struct bufpool_buf *mag[];
+	unsigned long fails;
+	unsigned long steals;
+	struct bufpool_buf *slots[];
 };
 
 /*
  * struct bufpool - a pool
  *
- * The first cache line is read-mostly: the fast path reads its first 24
- * bytes, and nothing writes it after creation except @bypass.
+ * The first cache line is read-mostly: the hit paths read it and nothing
+ * writes it after creation but @bypass.
  */
 struct bufpool {
-	/* What the fast path reads, first: fixed at creation but @bypass. */
+	/* What the hit paths read: fixed at creation, but @bypass. */
 	u32 magic;
 	unsigned int flags;
-	unsigned int batch;		/* magazine exchange size, 0: none */
+	unsigned int mag_mask;		/* slots per magazine - 1; 0: none */
 	/*
-	 * Set while anyone sleeps, the pool is dying or it is tight: the
-	 * magazines are skipped, so that every returned buffer reaches the
-	 * depot and the waiters. Written under the pool lock
-	 * (bufpool_update_bypass_locked()); read under a magazine lock,
-	 * which orders it against bufpool_cpu_drain() (see there).
+	 * Set, under the pool lock, while anyone waits or the pool is dying:
+	 * returned buffers then go to the depot, where the waiters are
+	 * (bufpool_percpu.c, "Waiters and the magazines"). Read without
+	 * a lock: READ_ONCE().
 	 */
 	bool bypass;
-	struct bufpool_cpu __percpu *cpu;	/* magazines and counters */
+	struct bufpool_mag __percpu *mags;
+	/*
+	 * One word per possible CPU, odd while that CPU's magazine may hold
+	 * buffers: written by that CPU only (bufpool_mag_flag()), read by any.
+	 */
+	u32 *mag_state;
 	/* Fixed at creation. */
 	size_t buf_size;
 	size_t buf_offset;		/* of the header in the object, or 0 */
@@ -152,13 +164,11 @@ struct bufpool {
 	unsigned int max_bufs;
 	unsigned int min_bufs;
 	unsigned int align;
-	unsigned int tight_exit;	/* depot size that ends tight mode */
 	struct kmem_cache *cache;	/* data, and the header if inline */
 	/*
 	 * If @indexed (headers apart, or BUFPOOL_F_LOOKUP): data >>
-	 * @key_shift to header, for bufpool_data_to_buf(). The XArray's own
-	 * lock, taken with interrupts off, serialises its changes; lookups
-	 * take none.
+	 * @key_shift to header, for bufpool_data_to_buf(). Changes and
+	 * lookups take the XArray's own lock, with interrupts off.
 	 */
 	struct xarray bufs;
 	unsigned int key_shift;
@@ -173,37 +183,37 @@ struct bufpool {
 	unsigned int backed;		/* exist, or are being created */
 	unsigned int growing;		/* of those, being created */
 	unsigned int nr_waiters;
-	unsigned int active;		/* callers inside the slow path */
-	bool tight;			/* see bufpool_update_tight_locked() */
+	unsigned int active;		/* callers inside, and queued work */
+	/* Buffers put on the free list, ever: for bufpool_alloc_slow(). */
+	unsigned long depot_seq;
 	/*
-	 * The magazines are all empty: a drain ran to its end while @bypass
-	 * stayed set, and no magazine takes a buffer while it is.
-	 * @bypass_gen counts the times @bypass was set, to tell.
+	 * No magazine holds a buffer: a sweep ran to its end after @bypass
+	 * was set, and none takes one while it stays set. @bypass_gen
+	 * counts the times @bypass was set, to tell.
 	 */
 	bool mags_empty;
 	unsigned int bypass_gen;
+	/* What bufpool_service() is to do: BUFPOOL_SERVICE_*. */
+	unsigned int service;
+	bool service_queued;
 	unsigned int high_watermark;
 	bool dying;
 	u64 waits;
 	u64 wait_ns_total;
 	u64 wait_ns_max;
-	u64 drains;
+	u64 sweeps;
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
-	struct completion drained;	/* dying, all home, nobody inside */
-	/*
-	 * Growth on behalf of a notify request at the head of the queue,
-	 * which nobody else may grow for (bufpool_grow_work()). Queued, it
-	 * counts in @active.
-	 */
-	struct delayed_work grow_work;
-	bool grow_queued;
+	struct completion home;		/* dying, all home, nobody inside */
 	/* Set by bufpool_destroy_async(): free from a work item instead. */
 	bool async;
 	void (*release)(void *arg);
 	void *release_arg;
 	bool released;			/* the work is queued */
+
+	/* Set up at creation, then only queued and run. */
+	struct delayed_work service_work;	/* counts in @active, queued */
 	struct rcu_work free_work;
 
 	/* Under bufpool_list_lock. */
@@ -213,65 +223,37 @@ struct bufpool {
 	void *shrinker;			/* bufpool_shrinker.c owns it */
 };
 
+/* What the pool's service work is asked to do (bufpool_main.c). */
+#define BUFPOOL_SERVICE_SWEEP	0x1	/* a notify request waits: sweep */
+#define BUFPOOL_SERVICE_GROW	0x2	/* grow for a notify request */
+
 extern struct mutex bufpool_list_lock;
 extern struct list_head bufpool_list;
+extern struct workqueue_struct *bufpool_wq;
 
-/* bufpool_main.c */
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr bufpool_fault_attr;
 #endif
-#define bufpool_lock(pool, flags)	raw_spin_lock_irqsave(&(pool)->lock, flags)
-#define bufpool_unlock(pool, flags)	raw_spin_unlock_irqrestore(&(pool)->lock, flags)
 bool bufpool_fault(void);
-void bufpool_release_locked(struct bufpool *pool, struct bufpool_buf *buf);
-void bufpool_note_out_locked(struct bufpool *pool);
-void bufpool_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
-void bufpool_update_tight_locked(struct bufpool *pool);
-
-static inline void *bufpool_buf_to_data(const struct bufpool_buf *buf)
-{
-	return buf->data;
-}
-
-/* Take an idle buffer off the depot, or NULL. Caller holds the pool lock. */
-static inline struct bufpool_buf *bufpool_depot_pop(struct bufpool *pool)
-{
-	struct bufpool_buf *buf = pool->depot;
-
-	if (buf) {
-		pool->depot = buf->next;
-		pool->nr_free--;
-	}
-	return buf;
-}
-
-/* Put an idle buffer on the depot. Caller holds the pool lock. */
-static inline void bufpool_depot_push(struct bufpool *pool,
-				      struct bufpool_buf *buf)
-{
-	buf->next = pool->depot;
-	pool->depot = buf;
-	pool->nr_free++;
-}
 
 /*
- * Test points: where a KUnit case (tests/bufpool_kunit.c) may hold a caller
- * to open a race window at will, and so catch a use after free or a lost
- * wakeup every time instead of once in a while. The hook is a function of
- * the test module, set only while one of its cases runs; it may sleep only
- * where the caller it stops may. Without KUnit the points compile to
- * nothing.
+ * Test points: where a KUnit case may hold a caller to open a race window
+ * at will, and so catch a use after free or a lost wakeup every time
+ * instead of once in a while. The hook is a function of the test module,
+ * set only while one of its cases runs; it may sleep only where the
+ * caller it stops may. Without KUnit the points compile to nothing.
  */
 enum bufpool_test_point {
-	BUFPOOL_TP_SLOW_EXIT,	/* bufpool_get_slow() let go of the pool */
+	BUFPOOL_TP_SLOW_EXIT,	/* the slow path let go of the pool */
 	BUFPOOL_TP_GROW,	/* a growth slot is reserved, the lock dropped */
-	BUFPOOL_TP_SHUTDOWN,	/* bufpool_shutdown() is done: the pool may go */
-	BUFPOOL_TP_MAG_PUSH,	/* a put read bypass clear, magazine locked */
+	BUFPOOL_TP_SHUTDOWN,	/* destroy is done waiting: the pool may go */
+	BUFPOOL_TP_MAG_PUT,	/* a put holds its magazine, the slot not filled */
 	BUFPOOL_TP_RELAX,	/* a bulk move let go of the pool lock */
 	BUFPOOL_TP_PUT,		/* a put found the last reference, not yet home */
 	BUFPOOL_TP_DESTROY,	/* a destroy passed its "already dying" check */
 	BUFPOOL_TP_CANCEL,	/* a cancel read the request's pool, unlocked */
-	BUFPOOL_TP_DRAIN,	/* the slow path let go of the pool lock to drain */
+	BUFPOOL_TP_DRAIN,	/* the slow path let go of the pool lock: sweep */
+	BUFPOOL_TP_STEAL,	/* a steal looked at one magazine */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -291,97 +273,162 @@ static inline void bufpool_test_point(enum bufpool_test_point tp)
 }
 #endif
 
+/* bufpool_depot.c */
+#define bufpool_depot_lock(pool, flags)	raw_spin_lock_irqsave(&(pool)->lock, flags)
+#define bufpool_depot_unlock(pool, flags) \
+	raw_spin_unlock_irqrestore(&(pool)->lock, flags)
+
+/* How far a caller may go to get buffers: bufpool_depot_take_locked(). */
+struct bufpool_take {
+	gfp_t gfp;
+	bool may_grow;		/* this context may call the slab */
+	bool grow;		/* now: growth is the next step */
+	bool grow_failed;	/* since the last sleep */
+	bool queued;
+};
+
+int bufpool_depot_init(void);
+void bufpool_depot_exit(void);
+int bufpool_depot_create(struct bufpool *pool, size_t buf_size);
+void bufpool_depot_destroy(struct bufpool *pool);
+struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
+					 const void *data);
+void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
+struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool);
+void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf);
+void bufpool_depot_note_out_locked(struct bufpool *pool);
+unsigned int bufpool_depot_out_locked(struct bufpool *pool);
+void bufpool_depot_give_back_locked(struct bufpool *pool,
+				    struct bufpool_buf **bufs,
+				    unsigned int *got, unsigned long *flags);
+void bufpool_depot_enter(struct bufpool *pool, struct bufpool_waiter *w,
+			 unsigned long *flags);
+void bufpool_depot_leave(struct bufpool *pool, unsigned long flags);
+int bufpool_depot_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
+			      struct bufpool_take *t, unsigned long *flags);
+void bufpool_depot_enqueue_locked(struct bufpool *pool,
+				  struct bufpool_waiter *w,
+				  unsigned long *flags);
+int bufpool_depot_sleep_locked(struct bufpool *pool, unsigned int state,
+			       long *timeout, struct bufpool_take *t,
+			       unsigned long *flags);
+int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
+			     struct bufpool_take *t, int err,
+			     unsigned long *flags);
+bool bufpool_depot_dequeue_notify(struct bufpool_notify *nb);
+void bufpool_depot_grow_for_head(struct bufpool *pool);
+void bufpool_depot_request_locked(struct bufpool *pool, unsigned int what,
+				  unsigned long delay);
+bool bufpool_depot_stop(struct bufpool *pool, bool async,
+			void (*release)(void *arg), void *arg,
+			unsigned long ip);
+void bufpool_depot_check_home_locked(struct bufpool *pool);
+unsigned long bufpool_depot_shrink_count(struct bufpool *pool,
+					 unsigned long *idle);
+unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n);
+
+static inline struct bufpool_notify *
+bufpool_waiter_notify(struct bufpool_waiter *w)
+{
+	return w->task ? NULL : container_of(w, struct bufpool_notify, w);
+}
+
 /* bufpool_percpu.c */
-int bufpool_percpu_init(void);
-void bufpool_percpu_exit(void);
-int bufpool_cpu_create(struct bufpool *pool);
-void bufpool_cpu_destroy(struct bufpool *pool);
-bool bufpool_cpu_pop_bulk(struct bufpool *pool, unsigned int n,
-			  struct bufpool_buf **bufs);
-bool bufpool_cpu_refill(struct bufpool *pool, struct bufpool_buf **bufp);
-void bufpool_cpu_flush_locked(struct bufpool *pool, struct bufpool_cpu *c,
-			      unsigned int n);
-void bufpool_cpu_drain(struct bufpool *pool);
-unsigned int bufpool_cpu_cached(struct bufpool *pool);
-
-/* The magazine of this CPU, locked, with interrupts off. */
-static __always_inline struct bufpool_cpu *
-bufpool_cpu_lock(unsigned long *flags, struct bufpool *pool)
-{
-	struct bufpool_cpu *c;
-
-	local_irq_save(*flags);
-	c = this_cpu_ptr(pool->cpu);
-	raw_spin_lock(&c->lock);
-	return c;
-}
-
-static __always_inline void bufpool_cpu_unlock(struct bufpool_cpu *c,
-					       unsigned long flags)
-{
-	raw_spin_unlock(&c->lock);
-	local_irq_restore(flags);
-}
+int bufpool_mag_init(void);
+void bufpool_mag_exit(void);
+int bufpool_mag_create(struct bufpool *pool);
+void bufpool_mag_destroy(struct bufpool *pool);
+bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp);
+bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
+			   struct bufpool_buf **bufs);
+void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf);
+void bufpool_mag_flush(struct bufpool *pool, struct bufpool_mag *m);
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w);
+void bufpool_mag_sweep(struct bufpool *pool);
+unsigned int bufpool_mag_cached(struct bufpool *pool);
+unsigned long bufpool_mag_shrink(struct bufpool *pool, unsigned long n);
+void bufpool_mag_flag(struct bufpool *pool, struct bufpool_mag *m);
 
 /*
- * bufpool_cpu_pop - the allocation hit path (bufpool_percpu.c)
+ * bufpool_mag_take - take an idle buffer from a magazine, any CPU's
+ * @m: the magazine
+ * @mask: pool->mag_mask
  *
- * Returns a buffer from this CPU's magazine, or NULL if it is empty,
- * disabled or bypassed. bypass is read before the lock, to skip it while
- * the pool is short, and again under it, where it counts.
+ * The allocation hit path (on this CPU's magazine) and the steal (on
+ * another's) alike: one cmpxchg on @head, nothing else locked.
+ *
+ * Return: a buffer, or NULL if @m is empty.
  */
-static __always_inline struct bufpool_buf *bufpool_cpu_pop(struct bufpool *pool)
+static __always_inline struct bufpool_buf *
+bufpool_mag_take(struct bufpool_mag *m, unsigned int mask)
 {
-	struct bufpool_buf *buf = NULL;
-	struct bufpool_cpu *c;
-	unsigned long flags;
+	unsigned long head = READ_ONCE(m->head);
+	struct bufpool_buf *buf;
 
-	if (unlikely(!pool->batch || READ_ONCE(pool->bypass)))
-		return NULL;
-	c = bufpool_cpu_lock(&flags, pool);
-	if (likely(c->count && !READ_ONCE(pool->bypass))) {
-		buf = c->mag[--c->count];
-		c->hits++;
-	}
-	bufpool_cpu_unlock(c, flags);
+	do {
+		/* Pairs with the release in bufpool_mag_put(): slot filled. */
+		if (head == smp_load_acquire(&m->tail))
+			return NULL;
+		/*
+		 * The slot may be refilled under us only once @head has moved
+		 * past it, and then the cmpxchg fails: a marked read.
+		 */
+		buf = READ_ONCE(m->slots[head & mask]);
+		/* Release: the slot is read before it is given back. */
+	} while (!try_cmpxchg_release(&m->head, &head, head + 1));
 	return buf;
 }
 
 /*
- * bufpool_cpu_push - the free hit path (bufpool_percpu.c)
+ * bufpool_mag_put - the free hit path: @buf into this CPU's magazine
+ * @pool: the pool, which has magazines
+ * @buf: the buffer, marked free
  *
- * Returns true if @buf, marked free, went into this CPU's magazine, false
- * if the caller must give it to the depot (bypassed or disabled). A full
- * magazine gives its oldest half to the depot first. As in
- * bufpool_cpu_pop(), the look at bypass before the lock only saves the
- * lock; the one under it is what a drain is ordered against.
+ * No locked instruction and no interrupt disabling: only this CPU fills
+ * its magazine, and the busy marker sends a put nested in this one (an
+ * interrupt) to the depot. @bypass is read before filling, to skip the
+ * magazine while anyone waits, and again after, for a sleeper whose
+ * barrier came in between (bufpool_mag_sweep()).
+ *
+ * Return: true if @buf is in, false if the caller must use
+ * bufpool_mag_put_slow() (bypassed, busy or full).
  */
-static __always_inline bool bufpool_cpu_push(struct bufpool *pool,
-					     struct bufpool_buf *buf)
+static __always_inline bool bufpool_mag_put(struct bufpool *pool,
+					    struct bufpool_buf *buf)
 {
-	struct bufpool_cpu *c;
-	unsigned long flags;
+	struct bufpool_mag *m;
+	unsigned long tail;
+	bool done = false;
 
-	if (unlikely(!pool->batch || READ_ONCE(pool->bypass)))
-		return false;
-	c = bufpool_cpu_lock(&flags, pool);
-	if (unlikely(READ_ONCE(pool->bypass))) {
-		bufpool_cpu_unlock(c, flags);
-		return false;
+	preempt_disable();
+	m = this_cpu_ptr(pool->mags);
+	if (likely(!READ_ONCE(m->busy) && !READ_ONCE(pool->bypass))) {
+		WRITE_ONCE(m->busy, true);
+		barrier();
+		bufpool_test_point(BUFPOOL_TP_MAG_PUT);
+		tail = m->tail;
+		/* Pairs with the release in bufpool_mag_take(): slot read. */
+		if (likely(tail - smp_load_acquire(&m->head) <= pool->mag_mask)) {
+			if (unlikely(!m->flagged))
+				bufpool_mag_flag(pool, m);
+			WRITE_ONCE(m->slots[tail & pool->mag_mask], buf);
+			/* Publish: pairs with the acquires of @tail by takers. */
+			smp_store_release(&m->tail, tail + 1);
+			done = true;
+		}
+		barrier();
+		WRITE_ONCE(m->busy, false);
 	}
-	bufpool_test_point(BUFPOOL_TP_MAG_PUSH);
-	if (unlikely(c->count == 2 * pool->batch))
-		bufpool_cpu_flush_locked(pool, c, pool->batch);
-	else
-		c->hits++;
-	c->mag[c->count++] = buf;
-	bufpool_cpu_unlock(c, flags);
-	return true;
+	preempt_enable();
+	/* A waiter came while we filled the slot: the buffers are theirs. */
+	if (unlikely(done && READ_ONCE(pool->bypass)))
+		bufpool_mag_flush(pool, m);
+	return done;
 }
 
 /* bufpool_shrinker.c */
-int bufpool_shrinker_register(struct bufpool *pool);
-void bufpool_shrinker_unregister(struct bufpool *pool);
+int bufpool_shrink_register(struct bufpool *pool);
+void bufpool_shrink_unregister(struct bufpool *pool);
 
 /* bufpool_debugfs.c */
 struct fault_attr;

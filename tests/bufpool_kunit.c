@@ -117,13 +117,13 @@ static struct bufpool *bp_create(struct kunit *test, const char *name,
 }
 
 /*
- * The smallest cap at which a pool gets magazines of @batch buffers on
- * this machine (bufpool_batch(): all CPUs' magazines together hold at
- * most a quarter of the cap), so that figures follow the CPU count.
+ * The smallest cap at which a pool of small buffers gets magazines of
+ * @slots on this machine (each CPU's magazine holds at most its share of
+ * the cap), so that figures follow the CPU count.
  */
-static unsigned int bp_cap_for_batch(unsigned int batch)
+static unsigned int bp_cap_for_mag(unsigned int slots)
 {
-	return 8 * batch * num_possible_cpus();
+	return slots * num_possible_cpus();
 }
 
 /* Cases that pin workers to CPUs 0 and 1, with a cap of @cap. */
@@ -132,7 +132,7 @@ static void bp_need_cpus(struct kunit *test, unsigned int cap)
 	if (num_online_cpus() < 2 || !cpu_online(1))
 		kunit_skip(test, "needs CPUs 0 and 1 online");
 	if (cap > BUFPOOL_MAX_BUFS)
-		kunit_skip(test, "magazines of 4 need a cap of %u with %u CPUs",
+		kunit_skip(test, "magazines of 8 need a cap of %u with %u CPUs",
 			   cap, num_possible_cpus());
 }
 
@@ -143,6 +143,19 @@ static bool bp_wait_waiters(struct bufpool *pool, unsigned int n)
 
 	for (i = 0; i < BP_WAIT_MS; i++) {
 		if (bp_stats(pool).waiters >= n)
+			return true;
+		usleep_range(1000, 2000);
+	}
+	return false;
+}
+
+/* Wait until @pool has swept its magazines @n times; false after BP_WAIT_MS. */
+static bool bp_wait_sweeps(struct bufpool *pool, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS; i++) {
+		if (bp_stats(pool).sweeps >= n)
 			return true;
 		usleep_range(1000, 2000);
 	}
@@ -1349,7 +1362,7 @@ static enum hrtimer_restart bp_irq_churn_fn(struct hrtimer *t)
 static void bp_irq_vs_fast_path(struct kunit *test)
 {
 	/* A hard IRQ never grows a pool: it needs buffers that exist. */
-	unsigned int cap = bp_cap_for_batch(4);
+	unsigned int cap = bp_cap_for_mag(8);
 	struct bp_irq_churn *ic = kunit_kzalloc(test, sizeof(*ic), GFP_KERNEL);
 	struct bufpool *pool;
 	struct bufpool_buf *buf;
@@ -1361,7 +1374,7 @@ static void bp_irq_vs_fast_path(struct kunit *test)
 		kunit_skip(test, "magazines need a cap of %u here", cap);
 	pool = bp_create(test, "kunit-irqfast", 64, cap, 8, 0);
 	ic->pool = pool;
-	KUNIT_ASSERT_GT(test, pool->batch, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
 	bp_timer_init(test, &ic->timer, bp_irq_churn_fn, HRTIMER_MODE_REL_PINNED_HARD);
 	hrtimer_start(&ic->timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
 	while (done < 20000 || (atomic_read(&ic->fires) < 100 && done < 10000000)) {
@@ -1416,7 +1429,7 @@ static bool bp_wait_destroy_waits(struct bufpool *pool)
 	int i;
 
 	for (i = 0; i < BP_WAIT_MS; i++) {
-		if (swait_active(&pool->drained.wait))
+		if (swait_active(&pool->home.wait))
 			return true;
 		usleep_range(1000, 2000);
 	}
@@ -1428,7 +1441,7 @@ static bool bp_wait_destroy_waits(struct bufpool *pool)
  * and waits for the last put. Catches a destroy that frees the pool with
  * a buffer still out, or that leaves a sleeper asleep. That destroy waits
  * is seen, not hoped for after a sleep: the destroyer is queued on the
- * pool's drained completion, and the hook says whether its wait ended
+ * pool's home completion, and the hook says whether its wait ended
  * with the buffer still out.
  */
 static void bp_destroy_with_waiter(struct kunit *test)
@@ -1668,12 +1681,12 @@ static int bp_on_cpu_cycle(struct bp_worker *w)
 /*
  * One CPU cycling n buffers: after the first n allocations, which grow
  * the pool, every operation is a magazine hit. Catches a hit path that
- * takes the pool lock, or magazines that hold fewer than 2 * batch.
+ * takes the pool lock, or magazines too small for n.
  */
 static void bp_magazine_hits(struct kunit *test)
 {
 	const unsigned int n = 4, ops = 2 * 100 * n;
-	unsigned int cap = bp_cap_for_batch(n);
+	unsigned int cap = bp_cap_for_mag(2 * n);
 	struct bufpool *pool;
 	struct bp_worker *w;
 	struct bufpool_stats st;
@@ -1682,7 +1695,7 @@ static void bp_magazine_hits(struct kunit *test)
 		kunit_skip(test, "magazines of %u need a cap of %u here", n, cap);
 	pool = bp_create(test, "kunit-mag", 64, cap, 0, 0);
 	w = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_on_cpu_cycle, .n = n });
-	KUNIT_ASSERT_GE(test, pool->batch, n);
+	KUNIT_ASSERT_GE(test, pool->mag_mask + 1, 2 * n);
 	bp_start(test, w, 0);
 	KUNIT_ASSERT_TRUE(test, bp_join(w));
 	st = bp_stats(pool);
@@ -1795,11 +1808,11 @@ static int bp_fill_magazine(struct bp_worker *w)
 
 /*
  * With buffers idle in CPU 1's magazine, CPU 0 still gets every buffer of
- * the pool before being told it is empty.
+ * the pool before being told it is empty: it takes them from there.
  */
-static void bp_exhaustion_drains_magazines(struct kunit *test)
+static void bp_exhaustion_steals(struct kunit *test)
 {
-	unsigned int cap = bp_cap_for_batch(4);
+	unsigned int cap = bp_cap_for_mag(8);
 	struct bufpool_buf **bufs;
 	struct bufpool *pool;
 	struct bp_worker *fill;
@@ -1808,19 +1821,20 @@ static void bp_exhaustion_drains_magazines(struct kunit *test)
 	bp_need_cpus(test, cap);
 	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);
-	pool = bp_create(test, "kunit-drain", 64, cap, 0, 0);
+	pool = bp_create(test, "kunit-steal", 64, cap, 0, 0);
 	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 4 });
-	KUNIT_ASSERT_GE(test, pool->batch, 2);
+	KUNIT_ASSERT_GE(test, pool->mag_mask, 3);
 	bp_start(test, fill, 1);
 	KUNIT_ASSERT_TRUE(test, bp_join(fill));
 	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 4);
-	/* Blocking: drained synchronously, no sleep. */
+	/* Blocking, but no sleep: taken from CPU 1, the rest grown. */
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk_wait(pool, GFP_KERNEL, cap, bufs,
 						      TASK_UNINTERRUPTIBLE, 0), 0);
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.backed, cap);
 	KUNIT_EXPECT_EQ(test, st.cached, 0);
-	KUNIT_EXPECT_GE(test, st.drains, 1);
+	KUNIT_EXPECT_EQ(test, st.steals, 4);
+	KUNIT_EXPECT_EQ(test, st.sweeps, 0);
 	bufpool_put_bulk(cap, bufs);
 	bp_destroy(test, pool);
 }
@@ -1962,12 +1976,13 @@ static int bp_grab_in_ctx(struct bp_worker *w)
 static void bp_exact(struct kunit *test)
 {
 	const enum bp_ctx *ctx = test->param_value;
-	unsigned int cap = bp_cap_for_batch(4);
+	unsigned int cap = bp_cap_for_mag(8);
 	struct bp_grab *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
 	struct bufpool_buf **bufs;
 	struct bufpool *pool;
 	struct bp_worker *fill, *grab;
 	struct bufpool_stats st;
+	unsigned int parked;
 
 	bp_need_cpus(test, cap);
 	bufs = kunit_kcalloc(test, cap + 1, sizeof(*bufs), GFP_KERNEL);
@@ -1977,11 +1992,12 @@ static void bp_exact(struct kunit *test)
 	*g = (struct bp_grab){ .pool = pool, .bufs = bufs, .n = cap, .ctx = *ctx };
 	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 4 });
 	grab = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_grab_in_ctx, .priv = g });
-	KUNIT_ASSERT_GE(test, pool->batch, 2);
+	KUNIT_ASSERT_GE(test, pool->mag_mask, 3);
 	spin_lock_init(&g->lock);
 	bp_start(test, fill, 1);
 	KUNIT_ASSERT_TRUE(test, bp_join(fill));
-	KUNIT_ASSERT_GT(test, bp_stats(pool).cached, 0);
+	parked = bp_stats(pool).cached;
+	KUNIT_ASSERT_GT(test, parked, 0);
 
 	bp_start(test, grab, 0);
 	KUNIT_ASSERT_TRUE(test, bp_join(grab));
@@ -1991,9 +2007,10 @@ static void bp_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.free, 0);
 	KUNIT_EXPECT_EQ(test, st.fails, 1);
 
-	/* Tight: a buffer put back goes to the depot, where CPU 0 finds it. */
+	/* CPU 1's could only be taken from its magazine. */
+	KUNIT_EXPECT_EQ(test, st.steals, parked);
+	/* A buffer put back, on whichever CPU, is found again. */
 	bufpool_put(bufs[--g->got]);
-	KUNIT_EXPECT_EQ(test, bp_stats(pool).cached, 0);
 	g->n = 1;
 	g->bufs = bufs + g->got;
 	bp_start(test, grab, 0);
@@ -2038,114 +2055,405 @@ static void bp_grow_in_ctx(struct kunit *test)
 }
 
 /*
- * Catches a drain that looks at a magazine's count before taking its
- * lock. A put on CPU 1 has read bypass clear and holds its magazine's
- * lock, its buffer not in yet, when CPU 0 is told the pool is empty and
- * drains. A drain that took CPU 1's magazine for empty would mark the
- * magazines empty while bypass holds (tight mode), and the buffer, once
- * in, would be out of every caller's reach: CPU 0 told "empty" with a
- * buffer idle, until the pool came out of tight mode.
+ * Hold one party inside a magazine section (preemption off): it spins,
+ * in udelay()s, which read the TSC (a guest whose clocksource fell back
+ * to jiffies sees no time pass with interrupts off), until @go or about
+ * 300 ms. @act runs first, on the held party's CPU, to do what the race
+ * needs there (arm a timer).
  */
-struct bp_push_hold {
+struct bp_mag_hold {
+	enum bufpool_test_point tp;
+	struct task_struct *task;	/* the party to hold; NULL once held */
+	void (*act)(struct bp_mag_hold *h);
 	struct bufpool *pool;
-	struct task_struct *putter;	/* the put to hold; NULL once held */
-	bool in_section;
+	struct bufpool_buf *buf;	/* for @act to put */
+	struct hrtimer timer;
+	bool held;
+	bool acted;			/* @act's work is done */
+	bool go;
 };
 
-static struct bp_push_hold *bp_push_hold;
+static struct bp_mag_hold *bp_mag_hold;
 
-/* Runs with interrupts off and a raw lock held: spins, never sleeps. */
-static void bp_push_hold_hook(enum bufpool_test_point tp)
+static void bp_mag_hold_hook(enum bufpool_test_point tp)
 {
-	struct bp_push_hold *h = bp_push_hold;
+	struct bp_mag_hold *h = bp_mag_hold;
 	unsigned int us;
-	u64 drains;
 
-	if (tp != BUFPOOL_TP_MAG_PUSH || current != READ_ONCE(h->putter))
+	if (tp != h->tp || current != READ_ONCE(h->task))
 		return;
-	WRITE_ONCE(h->putter, NULL);
-	drains = READ_ONCE(h->pool->drains);
-	WRITE_ONCE(h->in_section, true);
-	/*
-	 * Until a drain has ended, which it cannot while this lock is held,
-	 * or about 300 ms. Counted in udelay()s, which read the TSC: with
-	 * both CPUs' interrupts off, a guest whose clocksource fell back to
-	 * jiffies would see no time pass at all.
-	 */
-	for (us = 0; us < 300 * USEC_PER_MSEC; us++) {
-		if (READ_ONCE(h->pool->drains) != drains)
-			break;
+	WRITE_ONCE(h->task, NULL);
+	if (h->act)
+		h->act(h);
+	WRITE_ONCE(h->held, true);
+	for (us = 0; us < 300 * USEC_PER_MSEC && !READ_ONCE(h->go); us++)
 		udelay(1);
-	}
+}
+
+static void bp_mag_hold_on(struct kunit *test, struct bp_mag_hold *h,
+			   enum bufpool_test_point tp)
+{
+	h->tp = tp;
+	bp_mag_hold = h;
+	bp_hook_on(test, bp_mag_hold_hook);
+}
+
+static bool bp_mag_held(struct bp_mag_hold *h)
+{
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS && !READ_ONCE(h->held); i++)
+		usleep_range(1000, 2000);
+	return READ_ONCE(h->held);
+}
+
+/* The held party's magazine work, from a hard IRQ on its CPU. */
+static enum hrtimer_restart bp_mag_hold_timer(struct hrtimer *t)
+{
+	struct bp_mag_hold *h = container_of(t, struct bp_mag_hold, timer);
+
+	bufpool_put(h->buf);
+	WRITE_ONCE(h->acted, true);
+	return HRTIMER_NORESTART;
+}
+
+/* @act: put h->buf from a hard IRQ on this CPU, and wait for it. */
+static void bp_mag_hold_irq_put(struct bp_mag_hold *h)
+{
+	unsigned int us;
+
+	hrtimer_start(&h->timer, ns_to_ktime(NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	for (us = 0; us < 300 * USEC_PER_MSEC && !READ_ONCE(h->acted); us++)
+		udelay(1);
 }
 
 static int bp_held_put(struct bp_worker *w)
 {
-	struct bp_push_hold *h = w->priv;
+	struct bp_mag_hold *h = w->priv;
 
-	WRITE_ONCE(h->putter, current);
+	WRITE_ONCE(h->task, current);
 	bufpool_put(w->bufs[0]);
 	return 0;
 }
 
 /*
- * Started before the put, since a thread cannot be made while CPU 1 is
- * held with interrupts off: kthreadd may be waiting to run there.
+ * Catches a put that looks at bypass only before filling its slot. The
+ * put on CPU 1 read bypass clear and is held with its slot not yet
+ * filled, while a sleeper on CPU 0 finds the pool empty, turns the
+ * magazines off, makes every CPU pass a barrier, sweeps them (CPU 1's is
+ * empty yet) and sleeps. The put then fills its slot: it must see the
+ * waiter and hand its buffer over, or the sleeper sleeps with a buffer
+ * idle in CPU 1's magazine until its timeout.
  */
-static int bp_take_when_held(struct bp_worker *w)
+static void bp_put_vs_sweep(struct kunit *test)
 {
-	struct bp_push_hold *h = w->priv;
-	int i;
-
-	for (i = 0; i < BP_WAIT_MS && !READ_ONCE(h->in_section); i++)
-		usleep_range(1000, 2000);
-	if (!READ_ONCE(h->in_section))
-		return -ETIMEDOUT;
-	w->bufs[0] = bufpool_alloc(w->pool, GFP_ATOMIC);
-	return 0;
-}
-
-static void bp_drain_vs_push(struct kunit *test)
-{
-	unsigned int cap = bp_cap_for_batch(4);
-	struct bp_push_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	unsigned int cap = bp_cap_for_mag(8);
+	struct bp_mag_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
 	struct bufpool_buf **bufs;
 	struct bufpool *pool;
-	struct bp_worker *putter, *taker;
-	struct bufpool_buf *extra[2];
-	int n = 0;
+	struct bp_worker *putter, *sleeper;
 
 	bp_need_cpus(test, cap);
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);
-	pool = bp_create(test, "kunit-drain-push", 64, cap, cap, 0);
-	h->pool = pool;
+	pool = bp_create(test, "kunit-put-sweep", 64, cap, cap, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
 	putter = bp_new(test, &(struct bp_worker){
 		.pool = pool, .fn = bp_held_put, .priv = h, .id = 1,
 	});
-	taker = bp_new(test, &(struct bp_worker){
-		.pool = pool, .fn = bp_take_when_held, .priv = h, .id = 2,
+	sleeper = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_one, .state = TASK_UNINTERRUPTIBLE,
+		.timeout = msecs_to_jiffies(BP_WAIT_MS),
 	});
-	KUNIT_ASSERT_GT(test, pool->batch, 0);
-	/* Every buffer out: none idle anywhere. */
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
-	bp_push_hold = h;
-	bp_hook_on(test, bp_push_hold_hook);
 	putter->bufs[0] = bufs[cap - 1];
-	bp_start(test, taker, 0);
+	bp_mag_hold_on(test, h, BUFPOOL_TP_MAG_PUT);
+	bp_start(test, putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_mag_held(h));
+	bp_start(test, sleeper, 0);
+	KUNIT_ASSERT_TRUE(test, bp_wait_sweeps(pool, 1));
+	WRITE_ONCE(h->go, true);
+	KUNIT_ASSERT_TRUE(test, bp_join(putter));
+	KUNIT_ASSERT_TRUE(test, bp_join(sleeper));
+	KUNIT_EXPECT_EQ_MSG(test, sleeper->ret, 0,
+			    "the sleeper was left asleep with a buffer idle");
+	if (!sleeper->ret)
+		bufpool_put(sleeper->bufs[0]);
+	bufpool_put_bulk(cap - 1, bufs);
+	bp_destroy(test, pool);
+}
+
+/*
+ * Catches a magazine without its busy marker: a put on CPU 1 is held
+ * with its slot not yet filled while a hard IRQ on CPU 1 puts another
+ * buffer. The nested put must go to the depot; had it filled the same
+ * slot, the held put would overwrite it, and one buffer would be lost.
+ */
+static void bp_nested_put(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8);
+	struct bp_mag_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf *bufs[2];
+	struct bufpool *pool;
+	struct bp_worker *putter;
+	struct bufpool_stats st;
+
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	pool = bp_create(test, "kunit-nested", 64, cap, 0, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
+	putter = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_held_put, .priv = h, .id = 1,
+	});
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, bufs), 0);
+	putter->bufs[0] = bufs[0];
+	h->buf = bufs[1];
+	h->act = bp_mag_hold_irq_put;
+	bp_timer_init(test, &h->timer, bp_mag_hold_timer,
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	bp_mag_hold_on(test, h, BUFPOOL_TP_MAG_PUT);
+	WRITE_ONCE(h->go, true);
 	bp_start(test, putter, 1);
 	KUNIT_ASSERT_TRUE(test, bp_join(putter));
-	KUNIT_ASSERT_TRUE(test, bp_join(taker));
-	KUNIT_ASSERT_EQ(test, taker->ret, 0);
-	/* The put is over: the one buffer not held is within reach. */
-	while (n < 2 && (extra[n] = bufpool_alloc(pool, GFP_ATOMIC)))
-		n++;
-	KUNIT_EXPECT_EQ_MSG(test, !!taker->bufs[0] + n, 1,
-			    "the buffer put on CPU 1 during a drain was out of reach");
-	bufpool_put(taker->bufs[0]);
-	bufpool_put_bulk(n, extra);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(h->acted));
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 0);
+	KUNIT_EXPECT_EQ(test, st.backed, 2);
+	KUNIT_EXPECT_EQ_MSG(test, st.free, 2, "a buffer put in an interrupt was lost");
+	/* Both come out again, once each. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 2, bufs), 0);
+	KUNIT_EXPECT_PTR_NE(test, bufs[0], bufs[1]);
+	bufpool_put_bulk(2, bufs);
+	bp_destroy(test, pool);
+}
+
+/* The other CPU takes its own idle buffer while the scanner is held. */
+static int bp_take_own_when_held(struct bp_worker *w)
+{
+	struct bp_mag_hold *h = w->priv;
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS && !READ_ONCE(h->held); i++)
+		usleep_range(1000, 2000);
+	if (!READ_ONCE(h->held))
+		return -ETIMEDOUT;
+	w->bufs[0] = bufpool_alloc(w->pool, GFP_ATOMIC);
+	WRITE_ONCE(h->go, true);
+	return w->bufs[0] ? 0 : -ENOMEM;
+}
+
+static int bp_grab_one(struct bp_worker *w)
+{
+	struct bp_mag_hold *h = w->priv;
+
+	WRITE_ONCE(h->task, current);
+	w->bufs[0] = bufpool_alloc(w->pool, GFP_ATOMIC);
+	return 0;
+}
+
+/*
+ * Catches a steal that trusts one pass over the magazines. One buffer,
+ * X, idles in CPU 1's magazine; every other is out. CPU 0 finds its own
+ * magazine and the depot empty and steals: it is held after looking at
+ * its own magazine (empty), while a hard IRQ on CPU 0 puts Y there and
+ * CPU 1 takes X. At every instant a buffer was idle (X, then Y), so CPU 0
+ * must not be told "empty": its second pass sees its own magazine has
+ * changed, and it looks again.
+ */
+static void bp_steal_two_passes(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8);
+	struct bp_mag_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *fill, *other, *grab;
+
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-steal2", 64, cap, 0, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
+	fill = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_fill_magazine, .n = 1 });
+	other = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_take_own_when_held, .priv = h, .id = 1,
+	});
+	grab = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_grab_one, .priv = h, .id = 2,
+	});
+	/* Every buffer out but X, grown last and put in CPU 1's magazine. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap - 1, bufs), 0);
+	bp_start(test, fill, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(fill));
+	KUNIT_ASSERT_EQ(test, bp_stats(pool).cached, 1);
+	h->buf = bufs[cap - 2];
+	h->act = bp_mag_hold_irq_put;
+	bp_timer_init(test, &h->timer, bp_mag_hold_timer,
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	bp_mag_hold_on(test, h, BUFPOOL_TP_STEAL);
+	bp_start(test, other, 1);
+	bp_start(test, grab, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(grab));
+	KUNIT_ASSERT_TRUE(test, bp_join(other));
+	KUNIT_ASSERT_EQ(test, other->ret, 0);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(h->acted));
+	KUNIT_EXPECT_PTR_EQ_MSG(test, grab->bufs[0], h->buf,
+				"told empty with a buffer idle at every instant");
+	bufpool_put(grab->bufs[0]);
+	bufpool_put(other->bufs[0]);
+	bufpool_put_bulk(cap - 2, bufs);
+	bp_destroy(test, pool);
+}
+
+/* Hold @buf for a moment as @id: false if someone else holds it too. */
+static bool bp_race_hold(struct bufpool_buf *buf, u64 id)
+{
+	u64 *tag = bufpool_buf_data(buf);
+
+	if (cmpxchg(tag, 0, id))
+		return false;
+	WRITE_ONCE(*tag, 0);
+	return true;
+}
+
+/* CPU 0: takes (from CPU 1's magazine, its own stays empty) and hands on. */
+static int bp_race_taker(struct bp_worker *w)
+{
+	struct bp_pipe *p = w->priv;
+	struct bufpool_buf *buf;
+	int i, ret = 0;
+
+	for (i = 0; i < 20000 && !ret; i++) {
+		buf = bufpool_alloc(w->pool, GFP_ATOMIC);
+		if (!buf) {
+			cond_resched();
+			continue;
+		}
+		if (!bp_race_hold(buf, 1))
+			ret = -EBUSY;
+		for (;;) {
+			spin_lock(&p->lock);
+			if (p->head - p->tail < ARRAY_SIZE(p->slot)) {
+				p->slot[p->head++ % ARRAY_SIZE(p->slot)] = buf;
+				spin_unlock(&p->lock);
+				break;
+			}
+			spin_unlock(&p->lock);
+			cond_resched();
+		}
+	}
+	WRITE_ONCE(p->stop, true);
+	return ret;
+}
+
+/* CPU 1: puts what it is handed, and takes from its own magazine. */
+static int bp_race_owner(struct bp_worker *w)
+{
+	struct bp_pipe *p = w->priv;
+	struct bufpool_buf *buf, *handed;
+	bool stop;
+	int ret = 0;
+
+	do {
+		stop = READ_ONCE(p->stop);
+		handed = NULL;
+		spin_lock(&p->lock);
+		if (p->tail != p->head)
+			handed = p->slot[p->tail++ % ARRAY_SIZE(p->slot)];
+		spin_unlock(&p->lock);
+		if (handed)
+			bufpool_put(handed);
+		buf = bufpool_alloc(w->pool, GFP_ATOMIC);
+		if (buf) {
+			if (!bp_race_hold(buf, 2))
+				ret = -EBUSY;
+			bufpool_put(buf);
+		}
+		cond_resched();
+	} while (!stop || handed);
+	return ret;
+}
+
+/*
+ * Two CPUs taking from one magazine at once: its own CPU, and the other
+ * CPU, whose magazine stays empty and takes from it. Catches a take
+ * without the cmpxchg on head, which hands one buffer to both: each tags
+ * what it holds, and finds the other's tag.
+ */
+static void bp_take_race(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8), i;
+	struct bp_pipe *pipe = kunit_kzalloc(test, sizeof(*pipe), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *a, *b;
+
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, pipe);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	spin_lock_init(&pipe->lock);
+	pool = bp_create(test, "kunit-take-race", 64, cap, cap, 0);
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
+	for (i = 0; i < cap; i++)
+		*(u64 *)bufpool_buf_data(bufs[i]) = 0;
+	bufpool_put_bulk(cap, bufs);
+	a = bp_new(test, &(struct bp_worker){ .pool = pool, .fn = bp_race_taker, .priv = pipe });
+	b = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_race_owner, .priv = pipe, .id = 1,
+	});
+	bp_start(test, b, 1);
+	bp_start(test, a, 0);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&a->done, 120 * HZ));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&b->done, 120 * HZ));
+	KUNIT_EXPECT_EQ_MSG(test, a->ret, 0, "a buffer held by both CPUs at once");
+	KUNIT_EXPECT_EQ_MSG(test, b->ret, 0, "a buffer held by both CPUs at once");
+	KUNIT_EXPECT_GT(test, bp_stats(pool).steals, 0);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).in_use, 0);
+	bp_destroy(test, pool);
+}
+
+/*
+ * Whatever turns the magazines off ends, and they serve again. Catches
+ * magazines left bypassed after a waiting episode: once the last waiter
+ * has gone, a CPU cycling buffers hits its magazine again.
+ */
+static void bp_magazines_serve_again(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *sleeper, *cycle;
+	struct bufpool_stats before, after;
+
+	bp_need_cpus(test, cap);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-again", 64, cap, 0, 0);
+	sleeper = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_alloc_one, .state = TASK_UNINTERRUPTIBLE,
+		.timeout = msecs_to_jiffies(BP_WAIT_MS),
+	});
+	cycle = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_on_cpu_cycle, .n = 2, .id = 1,
+	});
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
+	bp_start(test, sleeper, 0);
+	KUNIT_ASSERT_TRUE(test, bp_wait_waiters(pool, 1));
+	bufpool_put(bufs[cap - 1]);
+	KUNIT_ASSERT_TRUE(test, bp_join(sleeper));
+	KUNIT_ASSERT_EQ(test, sleeper->ret, 0);
+	bufpool_put(sleeper->bufs[0]);
 	bufpool_put_bulk(cap - 1, bufs);
+	KUNIT_EXPECT_EQ(test, bp_stats(pool).waiters, 0);
+	before = bp_stats(pool);
+	bp_start(test, cycle, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(cycle));
+	after = bp_stats(pool);
+	/* 400 operations: all but a refill's worth hit. */
+	KUNIT_EXPECT_GE(test, after.mag_hits - before.mag_hits, 400 - 2 * 2);
 	bp_destroy(test, pool);
 }
 
@@ -2243,7 +2551,7 @@ static void bp_refcounted_teardown(struct kunit *test)
 	bool done;
 
 	KUNIT_ASSERT_NOT_NULL(test, rc);
-	rc->cap = bp_cap_for_batch(4);
+	rc->cap = bp_cap_for_mag(8);
 	bp_need_cpus(test, rc->cap);
 	rc->all = kunit_kcalloc(test, rc->cap + 1, sizeof(*rc->all), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, rc->all);
@@ -2318,7 +2626,7 @@ static void bp_cpu_back(void *unused)
  */
 static void bp_cpu_offline(struct kunit *test)
 {
-	unsigned int cap = bp_cap_for_batch(4);
+	unsigned int cap = bp_cap_for_mag(8);
 	struct bufpool *pool;
 	struct bp_worker *fill;
 	struct bufpool_stats st;
@@ -2336,7 +2644,7 @@ static void bp_cpu_offline(struct kunit *test)
 	st = bp_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.cached, 0);
 	KUNIT_EXPECT_EQ(test, st.free, 4);
-	KUNIT_EXPECT_EQ(test, st.drains, 0);
+	KUNIT_EXPECT_EQ(test, st.sweeps, 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
 	bp_destroy(test, pool);
 }
@@ -2515,11 +2823,15 @@ static struct kunit_suite bp_wait_suite = {
 static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_magazine_hits),
 	KUNIT_CASE(bp_cross_cpu),
-	KUNIT_CASE(bp_exhaustion_drains_magazines),
+	KUNIT_CASE(bp_exhaustion_steals),
 	KUNIT_CASE(bp_remote_put_wakes),
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
 	KUNIT_CASE_PARAM(bp_grow_in_ctx, bp_ctx_gen_params),
-	KUNIT_CASE(bp_drain_vs_push),
+	KUNIT_CASE(bp_put_vs_sweep),
+	KUNIT_CASE(bp_nested_put),
+	KUNIT_CASE(bp_steal_two_passes),
+	KUNIT_CASE(bp_take_race),
+	KUNIT_CASE(bp_magazines_serve_again),
 	KUNIT_CASE(bp_refcounted_teardown),
 	KUNIT_CASE(bp_cpu_offline),
 	KUNIT_CASE(bp_shrinker),

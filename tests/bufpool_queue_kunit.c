@@ -40,6 +40,7 @@ struct bq_notify {
 	/* If set, the callback queues the request again, there, once. */
 	struct bufpool *requeue;
 	int requeue_ret;
+	bool kept;		/* bq_notify_wait() gave its buffers to the exit */
 };
 
 /* A second party: a kthread that runs @fn once. */
@@ -50,6 +51,7 @@ struct bq_worker {
 	struct bq_notify *bn;
 	unsigned int n;
 	struct bufpool_buf *buf;
+	struct bufpool_buf *bufs[16];
 	struct completion done;
 	int ret;
 	bool started;
@@ -197,6 +199,7 @@ static bool bq_notify_wait(struct kunit *test, struct bq_notify *bn,
 
 	if (!wait_for_completion_timeout(&bn->done, timeout))
 		return false;
+	bn->kept = true;
 	for (i = 0; !bn->err && i < bn->n; i++)
 		bq_keep(test, bn->got[i]);
 	return true;
@@ -293,6 +296,12 @@ static int bq_sleeper(struct bq_worker *w)
 	return PTR_ERR_OR_ZERO(w->buf);
 }
 
+static int bq_bulk_sleeper(struct bq_worker *w)
+{
+	return bufpool_alloc_bulk_wait(w->pool, GFP_KERNEL, w->n, w->bufs,
+				       TASK_UNINTERRUPTIBLE, BQ_WAIT);
+}
+
 static int bq_notifier(struct bq_worker *w)
 {
 	return bufpool_alloc_notify(w->pool, w->bn->n, w->bn->bufs, &w->bn->nb);
@@ -365,6 +374,12 @@ static bool bq_hold_reached(struct bq_hold *h)
 static void bq_hold_release(struct bq_hold *h)
 {
 	atomic_set(&h->state, 2);
+}
+
+/* Let the held party go, to be held again the next time it gets there. */
+static void bq_hold_again(struct bq_hold *h)
+{
+	atomic_set(&h->state, 0);
 }
 
 static bool bq_wait_for(struct bufpool *pool, bool (*cond)(struct bufpool *pool))
@@ -441,17 +456,28 @@ static void bq_exit(struct kunit *test)
 	bufpool_set_test_hook(NULL);
 	WRITE_ONCE(bq_hold_at, NULL);
 	bq_faults_off();
-	for (i = 0; i < BQ_MAX && ctx->notifies[i]; i++)
-		bufpool_notify_cancel(&ctx->notifies[i]->nb);
+	for (i = 0; i < BQ_MAX && ctx->notifies[i]; i++) {
+		struct bq_notify *bn = ctx->notifies[i];
+
+		bufpool_notify_cancel(&bn->nb);
+		/* Served when the case no longer looked. */
+		if (atomic_read(&bn->calls) && !bn->err && !bn->kept)
+			bufpool_put_bulk(bn->n, bn->got);
+	}
 	bufpool_put_bulk(ctx->nr_held, ctx->held);
 	for (i = 0; i < BQ_MAX && (w = ctx->workers[i]); i++) {
 		/* One never started is stopped before it runs its function. */
-		if (w->started && !wait_for_completion_timeout(&w->done, 2 * BQ_WAIT))
-			kunit_err(test, "worker %d would not finish\n", i);
-		/* A sleeper's buffer, or one a putter never got to put. */
+		if (w->started && !wait_for_completion_timeout(&w->done, 2 * BQ_WAIT)) {
+			/* Stuck in bufpool: the run has failed; do not hang. */
+			kunit_err(test, "worker %d would not finish: left running\n", i);
+			continue;
+		}
+		/* A sleeper's buffers, or one a putter never got to put. */
 		if ((w->fn == bq_sleeper || (w->fn == bq_putter && !w->started)) &&
 		    !IS_ERR_OR_NULL(w->buf))
 			bufpool_put(w->buf);
+		if (w->fn == bq_bulk_sleeper && w->started && !w->ret)
+			bufpool_put_bulk(w->n, w->bufs);
 		kthread_stop(w->task);
 		put_task_struct(w->task);
 	}
@@ -628,36 +654,50 @@ static void bq_bulk_notify_vs_destroy(struct kunit *test)
 /*
  * Catches a request served while its own bufpool_alloc_notify() is still
  * in the slow path, whose callback then runs (and may queue the request
- * again: two slow paths on one request). The submitter is held where the
- * slow path lets go of the pool lock, a put serves the request meanwhile;
- * the call must then return 0 with the buffer, and the callback never run.
+ * again: two slow paths on one request). The submitter, a bulk request
+ * for 40, is held after its first 32 buffers, while a sleeper queues
+ * ahead of it; it then queues behind, gives its buffers to the sleeper
+ * and, now the head, gets the rest back, and is held again half-way
+ * through, while the test's puts serve it. The call must return 0 with
+ * all 40, and the callback never run.
  */
 static void bq_notify_served_in_slow_path(struct kunit *test)
 {
-	struct bufpool *pool = bq_create(test, "kunit-q", 64, 0, 0);
-	struct bq_notify *bn = bq_notify_new(test, 1);
+	struct bufpool *pool = bq_create(test, "kunit-q", 64, 64,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bq_notify *bn = bq_notify_new(test, 40);
 	struct bq_worker *s = bq_start(test, bq_notifier, pool, -1);
-	struct bq_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
-	struct bufpool_buf *put;
-	int i;
+	struct bq_worker *h = bq_start(test, bq_bulk_sleeper, pool, -1);
+	struct bq_hold *hold = kunit_kzalloc(test, sizeof(*hold), GFP_KERNEL);
+	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	for (i = 0; i < 64; i++)
+	KUNIT_ASSERT_NOT_NULL(test, hold);
+	for (i = 0; i < 24; i++)
 		bq_hold(test, pool);
 	s->bn = bn;
 	bn->requeue = pool;
-	bq_hold_arm(h, BUFPOOL_TP_DRAIN, s->task, false);
+	h->n = 16;
+	bq_hold_arm(hold, BUFPOOL_TP_RELAX, s->task, false);
 	bq_go(s);
-	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
-	put = bq_put_last(test);
-	bq_hold_release(h);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(hold));
+	bq_go(h);
+	KUNIT_ASSERT_TRUE(test, bq_wait_for(pool, bq_has_waiter));
+	bq_hold_again(hold);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(hold));
+	/* The sleeper has its 16; the request, at the head, 24 of 40. */
+	KUNIT_ASSERT_TRUE(test, bq_join(h));
+	KUNIT_ASSERT_EQ(test, h->ret, 0);
+	for (i = 0; i < 16; i++)
+		bq_put_last(test);
+	bq_hold_release(hold);
 	KUNIT_ASSERT_TRUE(test, bq_join(s));
 	KUNIT_EXPECT_EQ(test, s->ret, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 0);
 	if (!s->ret)
-		bq_keep(test, bn->bufs[0]);
-	KUNIT_EXPECT_PTR_EQ(test, bn->bufs[0], put);
+		for (i = 0; i < 40; i++)
+			bq_keep(test, bn->bufs[i]);
 	KUNIT_EXPECT_EQ(test, bq_stats(pool).waiters, 0);
+	KUNIT_EXPECT_EQ(test, bq_stats(pool).in_use, 64);
 }
 
 /*

@@ -573,11 +573,11 @@ static void tt_sample(struct tt_pool *tp)
 	unsigned int waiters, idle, real;
 	unsigned long flags;
 
-	bufpool_lock(pool, flags);
+	bufpool_depot_lock(pool, flags);
 	waiters = pool->nr_waiters;
 	idle = pool->nr_free;
 	real = pool->backed - pool->growing;
-	bufpool_unlock(pool, flags);
+	bufpool_depot_unlock(pool, flags);
 	if (waiters && idle)
 		tt_err("pool '%s': %u waiters while %u buffers idle", tp->name,
 		       waiters, idle);
@@ -795,21 +795,22 @@ static void tt_walk(struct tt_pool *tp)
 		atomic_inc(&tt.errors);
 		return;
 	}
+	/* Quiet now: the magazines are read as they stand. */
 	for_each_possible_cpu(cpu) {
-		struct bufpool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+		struct bufpool_mag *m = per_cpu_ptr(pool->mags, cpu);
+		unsigned long slot;
 
-		raw_spin_lock_irqsave(&c->lock, flags);
-		for (i = 0; i < c->count && n <= cap; i++)
-			all[n++] = c->mag[i];
-		raw_spin_unlock_irqrestore(&c->lock, flags);
+		for (slot = READ_ONCE(m->head);
+		     pool->mag_mask && slot != READ_ONCE(m->tail) && n <= cap; slot++)
+			all[n++] = READ_ONCE(m->slots[slot & pool->mag_mask]);
 	}
-	bufpool_lock(pool, flags);
+	bufpool_depot_lock(pool, flags);
 	for (buf = pool->depot; buf && n <= cap; buf = buf->next, depot++)
 		all[n++] = buf;
 	if (depot != pool->nr_free || pool->growing || n != pool->backed)
 		tt_err("pool '%s': walk found %u idle (%u in the depot), pool says %u backed, %u in the depot",
 		       tp->name, n, depot, pool->backed, pool->nr_free);
-	bufpool_unlock(pool, flags);
+	bufpool_depot_unlock(pool, flags);
 	sort(all, n, sizeof(*all), tt_cmp_ptr, NULL);
 	for (i = 0; i < n; i++) {
 		if (i && all[i] == all[i - 1])

@@ -118,11 +118,13 @@ struct bufpool_params {
  * @cached: of those, buffers idle in per-CPU magazines.
  * @waiters: callers waiting right now: sleepers, and notify requests
  *	queued (bufpool_alloc_notify()).
- * @mag_hits: allocations and frees served by a per-CPU magazine.
- * @mag_misses: allocations and frees that had to take the pool lock.
- * @drains: times the per-CPU magazines were emptied into the pool so that
- *	a caller would not be told the pool is empty while buffers idled
- *	in other CPUs' magazines.
+ * @mag_hits: buffers handed out or taken home by this CPU's magazine,
+ *	without a lock: @allocs + @frees - @mag_misses.
+ * @mag_misses: buffers handed out or taken home that left the hit path.
+ * @steals: buffers a CPU took from another CPU's magazine, so as not to
+ *	be told the pool is empty while buffers idled there.
+ * @sweeps: times every magazine was emptied into the depot for the
+ *	waiters, or for a destroy.
  * @shrink_scans: shrinker scans of this pool.
  * @shrink_freed: idle buffers the shrinker gave back to the system.
  * @grow_fails: buffers the pool could not create under memory pressure.
@@ -145,7 +147,8 @@ struct bufpool_stats {
 	unsigned int waiters;
 	u64 mag_hits;
 	u64 mag_misses;
-	u64 drains;
+	u64 steals;
+	u64 sweeps;
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
@@ -222,7 +225,22 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 			 struct bufpool_buf **bufs, struct bufpool_notify *nb);
 bool bufpool_notify_cancel(struct bufpool_notify *nb);
 
-void *bufpool_buf_data(const struct bufpool_buf *buf);
+/**
+ * bufpool_buf_data - the data of a buffer
+ * @buf: a buffer the caller holds
+ *
+ * Inline: a buffer's header begins with its data pointer (bufpool checks
+ * that at build time), so this is one load.
+ *
+ * Context: Any context.
+ * Return: the buffer's usable bytes (bufpool_buf_size() of them), aligned
+ * as the pool was created with.
+ */
+static inline void *bufpool_buf_data(const struct bufpool_buf *buf)
+{
+	return *(void * const *)buf;
+}
+
 struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data);
 struct bufpool *bufpool_buf_pool(const struct bufpool_buf *buf);
 size_t bufpool_buf_size(const struct bufpool_buf *buf);

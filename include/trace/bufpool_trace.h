@@ -180,8 +180,11 @@ TRACE_EVENT(bufpool_shrink,
 	    TP_printk("pool=%s nr_to_scan=%lu freed=%lu", __entry->pool,
 		      __entry->nr_to_scan, __entry->freed));
 
-/* @empty: the magazines are known empty until bypass is cleared. */
-TRACE_EVENT(bufpool_drain,
+/*
+ * Every magazine emptied into the depot for the waiters (or a destroy):
+ * @empty, they are known empty until bypass is cleared.
+ */
+TRACE_EVENT(bufpool_sweep,
 	    TP_PROTO(const struct bufpool *pool, unsigned int moved, bool empty),
 	    TP_ARGS(pool, moved, empty),
 	    TP_STRUCT__entry(__array(char, pool, BUFPOOL_NAME_MAX + 1)

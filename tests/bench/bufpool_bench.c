@@ -376,7 +376,7 @@ static int bench_bufpool_create(struct bench_pool *p, unsigned int flags)
 	if (IS_ERR(p->bufpool))
 		return PTR_ERR(p->bufpool);
 	bufpool_get_stats(p->bufpool, &st);
-	p->drains = st.drains;
+	p->drains = st.sweeps;
 	return 0;
 }
 
@@ -395,7 +395,7 @@ static void bc_bufpool_teardown(struct bench_pool *p)
 	struct bufpool_stats st;
 
 	bufpool_get_stats(p->bufpool, &st);
-	p->drains = st.drains - p->drains;
+	p->drains = st.sweeps - p->drains;
 	bufpool_destroy(p->bufpool);
 }
 

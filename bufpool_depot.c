@@ -1,0 +1,1141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bufpool's depot: the layer under the per-CPU magazines. A pool's free
+ * list under its lock, the callers waiting for buffers, the pool's
+ * growth, and the slab cache that backs it all.
+ */
+#include <linux/irq_work.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/sched/signal.h>
+
+#include "bufpool_internal.h"
+#include <trace/bufpool_trace.h>
+
+/**
+ * DOC: The depot
+ *
+ * Every buffer that is not in use and not in a magazine is on the
+ * pool's free list, a stack under the pool lock. The lock also covers
+ * the pool's growth, its waiters and the counters the hit paths do not
+ * touch. The slab cache behind it (one ``kmem_cache`` per pool,
+ * ``bufpool-<name>``) creates buffers on demand up to the cap, beyond
+ * the ``min_bufs`` reserve, and takes idle ones back when the shrinker
+ * asks (``bufpool_shrinker.c``). Since all of a pool's buffers are one
+ * size, the free list never fails for fragmentation: a pool runs dry
+ * only when all its buffers are out. Growth is another matter: buffers
+ * above ``PAGE_SIZE`` come from slabs of order 1 to 3, which the page
+ * allocator may fail to find under fragmentation. The promise holds for
+ * the reserve, allocated at creation and never given back.
+ *
+ * The cap counts buffers in existence and slots reserved for buffers
+ * being created, so it is never exceeded: a grower reserves its slot
+ * under the lock, allocates without it, and gives the slot back if the
+ * slab said no.
+ */
+
+/**
+ * DOC: Waiting
+ *
+ * Sleepers and notify requests queue in arrival order on the pool's list
+ * of waiters. A returned buffer goes straight to the longest waiter,
+ * under the pool lock, which wakes a sleeper, or fires a notify request,
+ * only once it holds all it asked for. So waiters are served first come,
+ * first served; no wakeup can be lost (the hand-over and the sleeper's
+ * check share a lock); nobody can steal a buffer between wakeup and
+ * return; and a bulk waiter keeps what it is handed until it has
+ * everything, so a stream of single requests cannot starve it. A waiter
+ * queued behind others gives back what it already holds, so that two
+ * bulk requests that each grew part of what they want never wait for
+ * each other.
+ *
+ * Only the head of the queue, or anyone while nobody waits, may take
+ * from the free list or grow the pool. A notify request at the head
+ * cannot grow the pool itself (it may have been made in hard IRQ, and
+ * its caller has left), so the pool's service work grows for it, handing
+ * each new buffer to the queue as if it had been returned. While growth
+ * fails, a sleeper and the service work try again every 100 ms.
+ *
+ * A destroy stops the pool: sleepers wake up to leave with
+ * ``-ESHUTDOWN``, giving back what they hold; notify requests are given
+ * back for and fail. The pool is freed once every buffer is home and no
+ * caller is left inside (``active``): that moment is the last event under
+ * the pool lock, and nothing touches the pool after it.
+ */
+
+/* Headers of buffers whose data is a slab object of its own. */
+static struct kmem_cache *bufpool_depot_hdr_cache;
+
+/* The slab behind the depot */
+
+/*
+ * Only the allocation flags that say how hard to try are passed on to the
+ * slab; zone and zeroing flags are the pool's business. Growth failing is
+ * expected (the caller then waits for a returned buffer), hence NOWARN.
+ */
+static gfp_t bufpool_depot_grow_gfp(gfp_t gfp)
+{
+	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH)) |
+	       __GFP_NOWARN;
+}
+
+/*
+ * The slab order SLUB picks for @size-byte objects with its default tuning
+ * (calculate_order() in mm/slub.c): slabs of at least 4 * (fls(CPUs) + 1)
+ * objects where order 3 allows, in the smallest order up to 3 that wastes
+ * at most a sixteenth, else an eighth, a quarter, a half. Under KASAN or
+ * slub_debug objects grow and this is a guess.
+ */
+static unsigned int bufpool_depot_slab_order(size_t size)
+{
+	unsigned int max_order = PAGE_ALLOC_COSTLY_ORDER, min_order, order;
+	unsigned int min_objects = 4 * (fls(num_present_cpus()) + 1);
+	unsigned int fraction;
+	size_t slab;
+
+	min_objects = min_t(size_t, min_objects,
+			    max_t(size_t, (PAGE_SIZE << max_order) / size, 1));
+	min_order = min_t(unsigned int, get_order(min_objects * size), max_order);
+	for (fraction = 16; fraction > 1; fraction /= 2) {
+		for (order = min_order; order <= max_order; order++) {
+			slab = PAGE_SIZE << order;
+			if (slab >= size && slab % size <= slab / fraction)
+				return order;
+		}
+	}
+	return max_order;
+}
+
+/*
+ * Where @size-byte objects leave part of each slab unused, make them
+ * bigger by that part, if SLUB then packs them alike: what the slab
+ * would waste becomes the buffer's. Returns the object size; @cost gets
+ * the bytes of slab each one takes.
+ */
+static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
+				     size_t *cost)
+{
+	unsigned int order = bufpool_depot_slab_order(size);
+	size_t slab = PAGE_SIZE << order;
+	size_t n = max_t(size_t, slab / size, 1);
+	size_t slot = ALIGN_DOWN(slab / n, align);
+
+	*cost = DIV_ROUND_UP(slab, n);
+	if (slot <= size || bufpool_depot_slab_order(slot) != order)
+		return size;
+	return slot;
+}
+
+/*
+ * An XArray node (576 bytes) maps 64 consecutive keys, and buffers of one
+ * slab have consecutive keys: about this much per buffer, when apart.
+ */
+#define BUFPOOL_INDEX_COST	16
+
+/*
+ * Lay a buffer out as cheaply as the slab allows: its header inside the
+ * data's slab object, or apart from it, whichever costs fewer bytes of
+ * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
+ * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
+ * what is left of its slot, so that no size loses more than alignment.
+ */
+static void bufpool_depot_layout(struct bufpool *pool, size_t want)
+{
+	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
+	size_t inline_slot, apart_slot, index_cost = 0;
+
+	if (pool->flags & BUFPOOL_F_LOOKUP)
+		index_cost = BUFPOOL_INDEX_COST;
+	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
+						   hdr, pool->align),
+					     pool->align, &inline_cost);
+	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
+					    pool->align, &apart_cost);
+	inline_cost += index_cost;
+	apart_cost += hdr + BUFPOOL_INDEX_COST;
+	if (inline_cost <= apart_cost) {
+		/* The header goes last, 8-aligned as the slot is. */
+		pool->buf_offset = inline_slot - hdr;
+		pool->buf_size = pool->buf_offset;
+		pool->buf_cost = inline_cost;
+		pool->indexed = index_cost;
+		/* Objects are at least a slot apart: keys are unique. */
+		pool->key_shift = ilog2(inline_slot);
+	} else {
+		pool->buf_offset = 0;
+		pool->buf_size = apart_slot;
+		pool->buf_cost = apart_cost;
+		pool->indexed = true;
+		pool->key_shift = ilog2(apart_slot);
+	}
+}
+
+/* Make a header found from its data. See bufpool_data_to_buf(). */
+static int bufpool_depot_index(struct bufpool *pool, struct bufpool_buf *buf,
+			       gfp_t gfp)
+{
+	unsigned long key = (unsigned long)buf->data >> pool->key_shift;
+	unsigned long flags;
+	void *old;
+
+	if (gfpflags_allow_blocking(gfp))
+		return xa_err(xa_store_irq(&pool->bufs, key, buf, gfp));
+	/* The caller may have interrupts off: no xa_store_irq() then. */
+	xa_lock_irqsave(&pool->bufs, flags);
+	old = __xa_store(&pool->bufs, key, buf, gfp);
+	xa_unlock_irqrestore(&pool->bufs, flags);
+	return xa_err(old);
+}
+
+static void bufpool_depot_unindex(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	unsigned long key = (unsigned long)buf->data >> pool->key_shift;
+	unsigned long flags;
+
+	xa_lock_irqsave(&pool->bufs, flags);
+	__xa_erase(&pool->bufs, key);
+	xa_unlock_irqrestore(&pool->bufs, flags);
+}
+
+/**
+ * bufpool_depot_lookup - the buffer whose data @data is, if it is in use
+ * @pool: the pool, indexed
+ * @data: any pointer
+ *
+ * Under the lock that bufpool_depot_unindex() takes before a buffer is
+ * freed, so the header read is alive.
+ *
+ * Return: the buffer, or NULL.
+ */
+struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
+					 const void *data)
+{
+	struct bufpool_buf *buf;
+	unsigned long flags;
+
+	xa_lock_irqsave(&pool->bufs, flags);
+	buf = xa_load(&pool->bufs, (unsigned long)data >> pool->key_shift);
+	if (buf && (buf->data != data || READ_ONCE(buf->magic) != BUFPOOL_BUF_LIVE))
+		buf = NULL;
+	xa_unlock_irqrestore(&pool->bufs, flags);
+	return buf;
+}
+
+/* A header for @data, in it or apart from it, indexed if need be. */
+static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
+						    void *data, gfp_t gfp)
+{
+	struct bufpool_buf *buf;
+
+	if (pool->buf_offset)
+		buf = data + pool->buf_offset;
+	else
+		buf = bufpool_fault() ? NULL :
+		      kmem_cache_alloc(bufpool_depot_hdr_cache, gfp);
+	if (!buf)
+		return NULL;
+	buf->data = data;
+	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
+		if (!pool->buf_offset)
+			kmem_cache_free(bufpool_depot_hdr_cache, buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
+						 gfp_t gfp)
+{
+	struct bufpool_buf *buf;
+	void *data;
+
+	gfp = bufpool_depot_grow_gfp(gfp);
+	if (bufpool_fault())
+		return NULL;
+	data = kmem_cache_alloc(pool->cache, gfp);
+	if (!data)
+		return NULL;
+	buf = bufpool_depot_new_header(pool, data, gfp);
+	if (!buf) {
+		kmem_cache_free(pool->cache, data);
+		return NULL;
+	}
+	refcount_set(&buf->ref, 0);
+	buf->magic = BUFPOOL_BUF_FREE;
+	buf->pool = pool;
+	buf->next = NULL;
+	if (pool->flags & BUFPOOL_F_POISON)
+		memset(data, BUFPOOL_POISON, pool->buf_size);
+	return buf;
+}
+
+/**
+ * bufpool_depot_free_buf - give a buffer back to the slab cache
+ * @pool: its pool
+ * @buf: the buffer, idle and in no list, no longer counted in ->backed
+ */
+void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	void *data = buf->data;
+
+	WRITE_ONCE(buf->magic, 0);
+	if (pool->indexed)
+		bufpool_depot_unindex(pool, buf);
+	if (!pool->buf_offset)
+		kmem_cache_free(bufpool_depot_hdr_cache, buf);
+	kmem_cache_free(pool->cache, data);
+}
+
+static int bufpool_depot_create_cache(struct bufpool *pool)
+{
+	size_t size = pool->buf_size;
+	char *slab_name;
+
+	if (pool->buf_offset)
+		size = pool->buf_offset + sizeof(struct bufpool_buf);
+	if (bufpool_fault())
+		return -ENOMEM;
+	slab_name = kasprintf(GFP_KERNEL, "bufpool-%s", pool->name);
+	if (!slab_name)
+		return -ENOMEM;
+	/*
+	 * Buffers are I/O buffers: whitelist the data for copy_to_user()
+	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
+	 * being merged, so it shows up under its own name.
+	 */
+	if (!bufpool_fault())
+		pool->cache = kmem_cache_create_usercopy(slab_name, size,
+							 pool->align, 0, 0,
+							 pool->buf_size, NULL);
+	kfree(slab_name);
+	return pool->cache ? 0 : -ENOMEM;
+}
+
+/**
+ * bufpool_depot_create - set up a new pool's depot and slab cache
+ * @pool: the pool, with its name, flags, cap, reserve and alignment set
+ * @buf_size: the usable bytes asked for
+ *
+ * Lays the buffers out, creates the cache and fills the reserve. On
+ * error, bufpool_depot_destroy() undoes what was done.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
+{
+	struct bufpool_buf *buf;
+	int err;
+
+	bufpool_depot_layout(pool, buf_size);
+	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
+	raw_spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->waiters);
+	init_completion(&pool->home);
+	err = bufpool_depot_create_cache(pool);
+	if (err)
+		return err;
+	while (pool->backed < pool->min_bufs) {
+		buf = bufpool_depot_new_buf(pool, GFP_KERNEL);
+		trace_bufpool_grow(pool, buf, pool->backed + 1);
+		if (!buf)
+			return -ENOMEM;
+		buf->next = pool->depot;
+		pool->depot = buf;
+		pool->nr_free++;
+		pool->backed++;
+	}
+	return 0;
+}
+
+/**
+ * bufpool_depot_destroy - free a pool's idle buffers and its slab cache
+ * @pool: the pool, with every buffer in its depot
+ */
+void bufpool_depot_destroy(struct bufpool *pool)
+{
+	struct bufpool_buf *buf;
+
+	while ((buf = bufpool_depot_pop_locked(pool))) {
+		pool->backed--;
+		bufpool_depot_free_buf(pool, buf);
+	}
+	xa_destroy(&pool->bufs);
+	kmem_cache_destroy(pool->cache);
+}
+
+int bufpool_depot_init(void)
+{
+	bufpool_depot_hdr_cache = KMEM_CACHE(bufpool_buf, 0);
+	return bufpool_depot_hdr_cache ? 0 : -ENOMEM;
+}
+
+void bufpool_depot_exit(void)
+{
+	kmem_cache_destroy(bufpool_depot_hdr_cache);
+}
+
+/* The free list */
+
+/**
+ * bufpool_depot_pop_locked - take an idle buffer off the free list
+ * @pool: the pool, whose lock the caller holds (or that nobody else uses)
+ *
+ * Return: the buffer, or NULL if the free list is empty.
+ */
+struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool)
+{
+	struct bufpool_buf *buf = pool->depot;
+
+	if (buf) {
+		pool->depot = buf->next;
+		pool->nr_free--;
+	}
+	return buf;
+}
+
+/**
+ * bufpool_depot_out_locked - buffers out of the depot
+ * @pool: the pool, whose lock the caller holds
+ *
+ * Return: buffers in use or idle in a magazine. Slots reserved for growth
+ * are not buffers yet, and may never be.
+ */
+unsigned int bufpool_depot_out_locked(struct bufpool *pool)
+{
+	return pool->backed - pool->growing - pool->nr_free;
+}
+
+/**
+ * bufpool_depot_note_out_locked - sample the high watermark
+ * @pool: the pool, whose lock the caller holds
+ *
+ * Buffers leave the depot only under the pool lock, and a buffer in use
+ * is always out of it, so the most ever out at once, sampled wherever one
+ * leaves, bounds the peak in use from above without touching the hit
+ * path. It counts buffers idle in magazines too: exact without them.
+ */
+void bufpool_depot_note_out_locked(struct bufpool *pool)
+{
+	pool->high_watermark = max(pool->high_watermark,
+				   bufpool_depot_out_locked(pool));
+}
+
+static struct bufpool_waiter *bufpool_depot_first(struct bufpool *pool)
+{
+	return list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
+					node);
+}
+
+/* A growth slot is free: the pool may get one more buffer. */
+static bool bufpool_depot_can_grow(struct bufpool *pool)
+{
+	return pool->backed < pool->max_bufs;
+}
+
+/*
+ * Magazines are skipped while anyone waits (returned buffers are theirs)
+ * and while the pool is dying. Each time they start being skipped,
+ * bypass_gen counts it: a sweep tells by it whether bypass held
+ * throughout (bufpool_mag_sweep()).
+ */
+static void bufpool_depot_update_bypass_locked(struct bufpool *pool)
+{
+	bool bypass = pool->dying || pool->nr_waiters;
+
+	if (bypass == pool->bypass)
+		return;
+	if (bypass)
+		pool->bypass_gen++;
+	else
+		pool->mags_empty = false;
+	WRITE_ONCE(pool->bypass, bypass);
+}
+
+/* A notify request heads the queue, and the pool may grow for it. */
+static bool bufpool_depot_head_needs_growth(struct bufpool *pool)
+{
+	struct bufpool_waiter *head = bufpool_depot_first(pool);
+
+	return head && !head->task && !pool->dying &&
+	       bufpool_depot_can_grow(pool);
+}
+
+/**
+ * bufpool_depot_request_locked - ask the pool's service work for something
+ * @pool: the pool, whose lock the caller holds
+ * @what: %BUFPOOL_SERVICE_SWEEP or %BUFPOOL_SERVICE_GROW
+ * @delay: in jiffies
+ *
+ * For what a notify request needs done and cannot do itself. Queued, the
+ * work counts as a caller inside (@active), so that the pool stays until
+ * it has run; a request for now hurries one queued for later.
+ */
+void bufpool_depot_request_locked(struct bufpool *pool, unsigned int what,
+				  unsigned long delay)
+{
+	lockdep_assert_held(&pool->lock);
+	/* A dying pool has nobody to grow for, but may need a sweep. */
+	if (pool->dying)
+		what &= ~BUFPOOL_SERVICE_GROW;
+	if (!what)
+		return;
+	pool->service |= what;
+	if (!pool->service_queued) {
+		pool->service_queued = true;
+		pool->active++;
+		queue_delayed_work(bufpool_wq, &pool->service_work, delay);
+	} else if (!delay) {
+		mod_delayed_work(bufpool_wq, &pool->service_work, 0);
+	}
+}
+
+/*
+ * The head of the queue may wait only because the pool was at its cap or
+ * its growth failed: when either may have changed, let it look. A sleeper
+ * looks for itself; a notify request has nobody to, so the service work
+ * grows the pool for it.
+ */
+static void bufpool_depot_kick_head_locked(struct bufpool *pool)
+{
+	struct bufpool_waiter *head = bufpool_depot_first(pool);
+
+	if (!head || !bufpool_depot_can_grow(pool))
+		return;
+	if (head->task)
+		wake_up_process(head->task);
+	else
+		bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_GROW, 0);
+}
+
+static void bufpool_depot_dequeue_locked(struct bufpool *pool,
+					 struct bufpool_waiter *w)
+{
+	list_del_init(&w->node);
+	pool->nr_waiters--;
+	bufpool_depot_update_bypass_locked(pool);
+	bufpool_depot_kick_head_locked(pool);
+}
+
+/**
+ * bufpool_depot_check_home_locked - free a dying pool if all is home
+ * @pool: the pool, whose lock the caller holds
+ *
+ * A dying pool may be freed once every buffer is home and no caller is
+ * left inside (a woken waiter still has to take the lock). The caller
+ * touches nothing of the pool once it has let go of the lock after this.
+ */
+void bufpool_depot_check_home_locked(struct bufpool *pool)
+{
+	if (!pool->dying || pool->nr_free != pool->backed || pool->active)
+		return;
+	if (!pool->async) {
+		complete(&pool->home);
+	} else if (!pool->released) {
+		/*
+		 * After a grace period, as bufpool_destroy() waits one: this
+		 * section, under a lock with interrupts off, may still run.
+		 */
+		pool->released = true;
+		queue_rcu_work(bufpool_wq, &pool->free_work);
+	}
+}
+
+static u64 bufpool_depot_account_wait_locked(struct bufpool *pool,
+					     struct bufpool_waiter *w)
+{
+	u64 ns = ktime_get_ns() - w->start;
+
+	pool->wait_ns_total += ns;
+	pool->wait_ns_max = max(pool->wait_ns_max, ns);
+	return ns;
+}
+
+/*
+ * A queued notify request, dequeued, is done (@err 0: it holds all it
+ * wants) or failed (it holds nothing). Its callback runs from an
+ * irq_work, never under the pool lock; but while its own
+ * bufpool_alloc_notify() is still inside, that call returns the outcome
+ * instead (bufpool_depot_end_locked()), so that the callback cannot
+ * queue the request again under it. The request is its owner's again
+ * once its state leaves FIRING, in bufpool_notify_run() or that call.
+ */
+static void bufpool_depot_fire_locked(struct bufpool *pool,
+				      struct bufpool_waiter *w, int err)
+{
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	u64 ns = bufpool_depot_account_wait_locked(pool, w);
+
+	/* Under the lock: the callback may free its pool. */
+	trace_bufpool_wait_end(pool, w->want, ns, err);
+	if (err) {
+		trace_bufpool_alloc_fail(pool, w->want, err, false);
+		this_cpu_inc(pool->mags->fails);
+	}
+	nb->err = err;
+	atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+	if (!w->submitting)
+		irq_work_queue(&nb->work);
+}
+
+/**
+ * bufpool_depot_push_locked - a buffer comes home
+ * @pool: the pool, whose lock the caller holds
+ * @buf: the buffer, marked free
+ *
+ * To the longest waiter if there is one (served once it holds all it
+ * wants), else onto the free list. The waiter cannot leave before the
+ * pool lock is released, so waking it here is safe.
+ */
+void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_waiter *w = bufpool_depot_first(pool);
+
+	lockdep_assert_held(&pool->lock);
+	if (w) {
+		w->bufs[w->got++] = buf;
+		if (w->got == w->want) {
+			bufpool_depot_dequeue_locked(pool, w);
+			if (w->task)
+				wake_up_process(w->task);
+			else
+				bufpool_depot_fire_locked(pool, w, 0);
+		}
+		return;
+	}
+	buf->next = pool->depot;
+	pool->depot = buf;
+	pool->nr_free++;
+	pool->depot_seq++;
+	bufpool_depot_check_home_locked(pool);
+}
+
+/*
+ * Every BUFPOOL_LOCKED_MAX buffers moved, let go of the pool lock for a
+ * moment: other CPUs get it, and interrupts get in where the caller had
+ * them on. The caller's own state (what it holds in its waiter) stays
+ * valid across: only the head of the queue takes, and buffers in hand are
+ * counted as in use. The caller looks at the pool again after.
+ */
+static bool bufpool_depot_relax_locked(struct bufpool *pool,
+				       unsigned int moved,
+				       unsigned long *flags)
+{
+	if (moved % BUFPOOL_LOCKED_MAX)
+		return false;
+	bufpool_depot_unlock(pool, *flags);
+	bufpool_test_point(BUFPOOL_TP_RELAX);
+	bufpool_depot_lock(pool, *flags);
+	return true;
+}
+
+/**
+ * bufpool_depot_give_back_locked - return buffers a caller holds, in line
+ * @pool: the pool, whose lock the caller holds
+ * @bufs: the buffers
+ * @got: how many; 0 on return
+ * @flags: the caller's saved interrupt state, for relaxing the lock
+ *
+ * They are chained first: one may come straight back into @bufs if the
+ * caller is itself queued and becomes the head meanwhile.
+ */
+void bufpool_depot_give_back_locked(struct bufpool *pool,
+				    struct bufpool_buf **bufs,
+				    unsigned int *got, unsigned long *flags)
+{
+	struct bufpool_buf *chain = NULL, *buf;
+	unsigned int moved = 0;
+
+	while (*got) {
+		buf = bufs[--*got];
+		buf->next = chain;
+		chain = buf;
+	}
+	while ((buf = chain)) {
+		chain = buf->next;
+		bufpool_depot_push_locked(pool, buf);
+		bufpool_depot_relax_locked(pool, ++moved, flags);
+	}
+}
+
+/* Growth */
+
+/*
+ * Create one buffer in a slot reserved for it, so that the cap holds
+ * while the pool lock is dropped to allocate. NULL if that failed.
+ */
+static struct bufpool_buf *bufpool_depot_grow_one_locked(struct bufpool *pool,
+							 gfp_t gfp,
+							 unsigned long *flags)
+	__must_hold(&pool->lock)
+{
+	unsigned int slot = ++pool->backed;
+	struct bufpool_buf *buf;
+
+	pool->growing++;
+	bufpool_depot_unlock(pool, *flags);
+	bufpool_test_point(BUFPOOL_TP_GROW);
+	buf = bufpool_depot_new_buf(pool, gfp);
+	trace_bufpool_grow(pool, buf, slot);
+	bufpool_depot_lock(pool, *flags);
+	pool->growing--;
+	if (!buf) {
+		pool->backed--;
+		pool->grow_fails++;
+		return NULL;
+	}
+	/* Out of the depot from here: the caller's, or a waiter's. */
+	bufpool_depot_note_out_locked(pool);
+	return buf;
+}
+
+/* Grow the pool by one buffer for @w, which may be served meanwhile. */
+static void bufpool_depot_grow_locked(struct bufpool *pool,
+				      struct bufpool_waiter *w,
+				      struct bufpool_take *t,
+				      unsigned long *flags)
+	__must_hold(&pool->lock)
+{
+	struct bufpool_buf *buf = bufpool_depot_grow_one_locked(pool, t->gfp,
+								 flags);
+
+	if (!buf) {
+		t->grow_failed = true;
+		/* A head waiting at the cap may grow now that we could not. */
+		if (bufpool_depot_first(pool) != w)
+			bufpool_depot_kick_head_locked(pool);
+	} else if (w->got < w->want) {
+		w->bufs[w->got++] = buf;
+	} else {
+		bufpool_depot_push_locked(pool, buf);
+	}
+}
+
+/**
+ * bufpool_depot_grow_for_head - grow the pool for a notify request
+ * @pool: the pool; the caller holds none of its locks
+ *
+ * For the pool's service work: while a notify request heads the queue and
+ * the pool may grow, create buffers and hand each to the queue as a
+ * returned buffer (no waiter is held across the unlocked allocation: the
+ * one at the head may be served, cancelled or failed meanwhile). If
+ * growth fails, asks to be run again in BUFPOOL_GROW_RETRY.
+ */
+void bufpool_depot_grow_for_head(struct bufpool *pool)
+{
+	struct bufpool_buf *buf;
+	unsigned long flags;
+
+	bufpool_depot_lock(pool, flags);
+	while (bufpool_depot_head_needs_growth(pool)) {
+		buf = bufpool_depot_grow_one_locked(pool, GFP_KERNEL, &flags);
+		if (!buf) {
+			bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_GROW,
+						     BUFPOOL_GROW_RETRY);
+			break;
+		}
+		bufpool_depot_push_locked(pool, buf);
+	}
+	bufpool_depot_unlock(pool, flags);
+}
+
+/* Taking and waiting */
+
+/**
+ * bufpool_depot_enter - a caller enters the slow path
+ * @pool: the pool
+ * @w: the caller's waiter, not queued
+ * @flags: gets the saved interrupt state: the pool lock is held on return
+ *
+ * Counted in @active until bufpool_depot_leave(), so the pool stays.
+ */
+void bufpool_depot_enter(struct bufpool *pool, struct bufpool_waiter *w,
+			 unsigned long *flags)
+	__acquires(&pool->lock)
+{
+	INIT_LIST_HEAD(&w->node);
+	bufpool_depot_lock(pool, *flags);
+	pool->active++;
+	w->submitting = true;
+}
+
+/**
+ * bufpool_depot_leave - a caller leaves the slow path
+ * @pool: the pool, whose lock the caller holds
+ * @flags: from bufpool_depot_enter()
+ *
+ * Releases the pool lock. From here, the pool may be freed under the
+ * caller: it must touch nothing of it.
+ */
+void bufpool_depot_leave(struct bufpool *pool, unsigned long flags)
+	__releases(&pool->lock)
+{
+	pool->active--;
+	bufpool_depot_check_home_locked(pool);
+	bufpool_depot_unlock(pool, flags);
+}
+
+/**
+ * bufpool_depot_take_locked - take what the caller may have now
+ * @pool: the pool, whose lock the caller holds
+ * @w: the caller's waiter
+ * @t: how far the caller may go: growth only if @t->grow
+ * @flags: the caller's saved interrupt state
+ *
+ * From the free list, then, if asked, by growing the pool. First come,
+ * first served: only the head of the queue (or anyone, while nobody
+ * waits) may take or grow. Everything is looked at again after each time
+ * the pool lock was let go.
+ *
+ * Return: 0 once @w holds all it wants; -ESHUTDOWN if the pool is dying;
+ * -ECANCELED if @w, queued, was taken off the queue without being served
+ * (a notify request, cancelled); -EAGAIN if it must wait or fail.
+ */
+int bufpool_depot_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
+			      struct bufpool_take *t, unsigned long *flags)
+{
+	struct bufpool_buf *buf;
+
+	for (;;) {
+		/* Handed all it wants while it waited, and dequeued for it. */
+		if (w->got == w->want)
+			return 0;
+		if (pool->dying)
+			return -ESHUTDOWN;
+		if (t->queued && list_empty(&w->node))
+			return -ECANCELED;
+		if (t->queued ? bufpool_depot_first(pool) != w : pool->nr_waiters)
+			return -EAGAIN;
+		buf = bufpool_depot_pop_locked(pool);
+		if (buf) {
+			w->bufs[w->got++] = buf;
+			bufpool_depot_note_out_locked(pool);
+			bufpool_depot_relax_locked(pool, w->got, flags);
+			continue;
+		}
+		if (!t->grow || t->grow_failed || !t->may_grow ||
+		    !bufpool_depot_can_grow(pool))
+			return -EAGAIN;
+		bufpool_depot_grow_locked(pool, w, t, flags);
+	}
+}
+
+/**
+ * bufpool_depot_enqueue_locked - queue a caller behind those waiting
+ * @pool: the pool, whose lock the caller holds
+ * @w: the caller's waiter
+ * @flags: the caller's saved interrupt state
+ *
+ * Only the head of the queue may hold part of a bulk request: a caller
+ * queued behind others gives what it has to those ahead, or two callers
+ * that grew the pool at once, each to a part of what it wants, would wait
+ * for each other forever. The first waiter turns the magazines off.
+ */
+void bufpool_depot_enqueue_locked(struct bufpool *pool,
+				  struct bufpool_waiter *w,
+				  unsigned long *flags)
+{
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+
+	list_add_tail(&w->node, &pool->waiters);
+	w->start = ktime_get_ns();
+	if (nb) {
+		/* Pairs with the acquire in bufpool_depot_dequeue_notify(). */
+		WRITE_ONCE(nb->pool, pool);
+		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_QUEUED);
+	}
+	pool->nr_waiters++;
+	bufpool_depot_update_bypass_locked(pool);
+	pool->waits++;
+	/* Under the lock, but bounded: the wait starts here. */
+	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, nb);
+	if (bufpool_depot_first(pool) != w)
+		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
+}
+
+/**
+ * bufpool_depot_sleep_locked - sleep until served, woken or out of time
+ * @pool: the pool, whose lock the caller holds; dropped meanwhile
+ * @state: the task state to sleep in
+ * @timeout: jiffies left, updated
+ * @t: the caller's progress: while growth fails, it wakes up soon to try
+ *	again, not only on a put
+ * @flags: the caller's saved interrupt state
+ *
+ * Return: -EINTR or -ETIMEDOUT, or 0 to look again.
+ */
+int bufpool_depot_sleep_locked(struct bufpool *pool, unsigned int state,
+			       long *timeout, struct bufpool_take *t,
+			       unsigned long *flags)
+	__must_hold(&pool->lock)
+{
+	long slice, left;
+
+	if (!*timeout)
+		return -ETIMEDOUT;
+	set_current_state(state);
+	if (signal_pending_state(state, current)) {
+		__set_current_state(TASK_RUNNING);
+		return -EINTR;
+	}
+	slice = *timeout;
+	if (t->grow_failed && bufpool_depot_can_grow(pool))
+		slice = min_t(long, slice, BUFPOOL_GROW_RETRY);
+	bufpool_depot_unlock(pool, *flags);
+	left = schedule_timeout(slice);
+	if (*timeout != MAX_SCHEDULE_TIMEOUT)
+		*timeout -= slice - left;
+	t->grow_failed = false;
+	bufpool_depot_lock(pool, *flags);
+	return 0;
+}
+
+/**
+ * bufpool_depot_end_locked - how a caller leaves the slow path
+ * @pool: the pool, whose lock the caller holds
+ * @w: the caller's waiter
+ * @t: the caller's progress
+ * @err: what the slow path came to: 0, or why it stopped
+ * @flags: the caller's saved interrupt state
+ *
+ * A notify request still queued stays there, and the pool grows for it if
+ * that is what it waits for; one taken off the queue while its call was
+ * inside gets its outcome from this call: served (0), failed by destroy
+ * or cancelled, counted and traced already by whoever dequeued it. Any
+ * other caller leaves the queue, with all it wants or with an error and
+ * nothing held (what it held goes to the next in line), counted.
+ *
+ * Return: 0, -EINPROGRESS (still queued), or an error.
+ */
+int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
+			     struct bufpool_take *t, int err,
+			     unsigned long *flags)
+{
+	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	u64 ns;
+
+	w->submitting = false;
+	if (nb && t->queued && list_empty(&w->node)) {
+		err = nb->err;
+		if (err)
+			bufpool_depot_give_back_locked(pool, w->bufs, &w->got,
+						       flags);
+		goto idle;
+	}
+	if (nb && t->queued && err == -EAGAIN) {
+		if (bufpool_depot_first(pool) == w)
+			bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_GROW, 0);
+		return -EINPROGRESS;
+	}
+	if (t->queued) {
+		if (!list_empty(&w->node))
+			bufpool_depot_dequeue_locked(pool, w);
+		ns = bufpool_depot_account_wait_locked(pool, w);
+		trace_bufpool_wait_end(pool, w->want, ns, err);
+	}
+	if (err) {
+		/* All or nothing: what we hold goes to the next in line. */
+		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
+		this_cpu_inc(pool->mags->fails);
+		trace_bufpool_alloc_fail(pool, w->want, err, t->grow_failed);
+	}
+idle:
+	if (nb)
+		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	return err;
+}
+
+/**
+ * bufpool_depot_dequeue_notify - take a notify request off its queue
+ * @nb: the request
+ *
+ * For bufpool_notify_cancel(): what it held so far goes to the next in
+ * line. Queued, its pool cannot have been destroyed (that fires every
+ * request first) nor freed before an RCU grace period after that
+ * (bufpool_destroy()): the lock is safe to take.
+ *
+ * Return: true if it was queued and is not any more.
+ */
+bool bufpool_depot_dequeue_notify(struct bufpool_notify *nb)
+{
+	struct bufpool *pool;
+	unsigned long flags;
+	bool dequeued = false;
+
+	rcu_read_lock();
+	if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
+		pool = READ_ONCE(nb->pool);
+		bufpool_test_point(BUFPOOL_TP_CANCEL);
+		bufpool_depot_lock(pool, flags);
+		/*
+		 * Meanwhile it may have been served, and its callback may
+		 * have queued it again, on another pool: only its pool's
+		 * lock says. Pairs with the release in
+		 * bufpool_depot_enqueue_locked().
+		 */
+		if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED &&
+		    READ_ONCE(nb->pool) == pool) {
+			bufpool_depot_dequeue_locked(pool, &nb->w);
+			bufpool_depot_give_back_locked(pool, nb->w.bufs,
+						       &nb->w.got, &flags);
+			bufpool_depot_account_wait_locked(pool, &nb->w);
+			if (nb->w.submitting) {
+				/* Its call is inside: it returns -ECANCELED. */
+				nb->err = -ECANCELED;
+				atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+			} else {
+				atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+			}
+			dequeued = true;
+		}
+		bufpool_depot_unlock(pool, flags);
+	}
+	rcu_read_unlock();
+	return dequeued;
+}
+
+/* Stopping */
+
+/*
+ * No new allocations; sleepers wake up to leave with -ESHUTDOWN, giving
+ * back what they hold themselves; notify requests are given back for,
+ * with every waiter off the queue so that their buffers go to the depot,
+ * and fail.
+ */
+static void bufpool_depot_stop_locked(struct bufpool *pool,
+				      unsigned long *flags)
+{
+	struct bufpool_waiter *w, *tmp;
+	LIST_HEAD(notified);
+
+	pool->dying = true;
+	bufpool_depot_update_bypass_locked(pool);
+	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
+		list_del_init(&w->node);
+		pool->nr_waiters--;
+		if (w->task) {
+			wake_up_process(w->task);
+		} else {
+			list_add_tail(&w->node, &notified);
+			atomic_set(&bufpool_waiter_notify(w)->state,
+				   BUFPOOL_NOTIFY_FIRING);
+		}
+	}
+	list_for_each_entry_safe(w, tmp, &notified, node) {
+		list_del_init(&w->node);
+		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
+		bufpool_depot_fire_locked(pool, w, -ESHUTDOWN);
+	}
+	/* Service waiting to retry: it has nobody to serve now. */
+	if (pool->service_queued)
+		mod_delayed_work(bufpool_wq, &pool->service_work, 0);
+}
+
+/**
+ * bufpool_depot_stop - start a destroy, or report a second one
+ * @pool: the pool
+ * @async: for bufpool_destroy_async(): the pool is freed by a work item,
+ *	which then calls @release(@arg)
+ * @release: see @async
+ * @arg: see @async
+ * @ip: the destroyer, for the report
+ *
+ * Seeing that the pool is not dying yet and stopping it are one hold of
+ * the pool lock, so that of two destroys at once exactly one goes on.
+ * With @async the caller counts as inside until it calls
+ * bufpool_depot_leave().
+ *
+ * Return: true if this call stopped the pool.
+ */
+bool bufpool_depot_stop(struct bufpool *pool, bool async,
+			void (*release)(void *arg), void *arg,
+			unsigned long ip)
+{
+	unsigned long flags;
+
+	bufpool_depot_lock(pool, flags);
+	if (pool->dying) {
+		bufpool_depot_unlock(pool, flags);
+		pr_err_ratelimited("pool '%s': destroyed twice, by %pS\n",
+				   pool->name, (void *)ip);
+		return false;
+	}
+	if (async) {
+		pool->async = true;
+		pool->release = release;
+		pool->release_arg = arg;
+		pool->active++;
+	}
+	bufpool_depot_stop_locked(pool, &flags);
+	bufpool_depot_check_home_locked(pool);
+	bufpool_depot_unlock(pool, flags);
+	bufpool_test_point(BUFPOOL_TP_DESTROY);
+	return true;
+}
+
+/* Under memory pressure */
+
+/*
+ * Caller holds the pool lock. Only buffers that exist count against the
+ * reserve: a slot reserved for growth may still fail to become one.
+ */
+static unsigned int bufpool_depot_above_reserve_locked(struct bufpool *pool)
+{
+	unsigned int real = pool->backed - pool->growing;
+
+	return real - min(real, pool->min_bufs);
+}
+
+/**
+ * bufpool_depot_shrink_count - buffers above the reserve, and idle ones
+ * @pool: the pool
+ * @idle: gets how many are in the depot
+ *
+ * Return: how many buffers exist beyond the reserve.
+ */
+unsigned long bufpool_depot_shrink_count(struct bufpool *pool,
+					 unsigned long *idle)
+{
+	unsigned long flags, n;
+
+	bufpool_depot_lock(pool, flags);
+	n = bufpool_depot_above_reserve_locked(pool);
+	*idle = pool->nr_free;
+	bufpool_depot_unlock(pool, flags);
+	return n;
+}
+
+/**
+ * bufpool_depot_shrink - give up to @n idle buffers above the reserve back
+ * @pool: the pool
+ * @n: how many at most
+ *
+ * Only from the depot, which holds every idle buffer a waiter could want
+ * (none is in it while anyone waits).
+ *
+ * Return: how many were freed.
+ */
+unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n)
+{
+	struct bufpool_buf *list = NULL, *buf;
+	unsigned long flags, freed = 0;
+
+	bufpool_depot_lock(pool, flags);
+	pool->shrink_scans++;
+	while (freed < n && bufpool_depot_above_reserve_locked(pool) &&
+	       (buf = bufpool_depot_pop_locked(pool))) {
+		pool->backed--;
+		pool->shrink_freed++;
+		buf->next = list;
+		list = buf;
+		/* A bounded time with interrupts off (the lock is raw). */
+		bufpool_depot_relax_locked(pool, ++freed, &flags);
+	}
+	bufpool_depot_unlock(pool, flags);
+
+	/* Free outside the lock: the slab may take its own locks. */
+	while ((buf = list)) {
+		list = buf->next;
+		bufpool_depot_free_buf(pool, buf);
+	}
+	return freed;
+}
