@@ -354,14 +354,22 @@ static __always_inline void bufpool_hand_out(struct bufpool *pool,
 	this_cpu_add(pool->mags->allocs, n);
 }
 
+/* bufpool_hand_out() of one buffer, which need not be in memory. */
+static __always_inline void bufpool_hand_out_one(struct bufpool *pool,
+						 struct bufpool_buf *buf,
+						 gfp_t gfp, int path)
+{
+	trace_bufpool_alloc(pool, buf, path);
+	bufpool_buf_ready(pool, buf, gfp);
+	this_cpu_inc(pool->mags->allocs);
+}
+
 /* The last reference to @buf is gone: it goes home. */
 static __always_inline void bufpool_release(struct bufpool *pool,
 					    struct bufpool_buf *buf)
 {
 	WRITE_ONCE(buf->magic, BUFPOOL_BUF_FREE);
 	refcount_set(&buf->ref, 0);
-	if (unlikely(pool->flags & BUFPOOL_F_POISON))
-		memset(buf->data, BUFPOOL_POISON, pool->buf_size);
 	/* Count first: the pool may be gone once the buffer is home. */
 	this_cpu_inc(pool->mags->frees);
 	if (likely(pool->mag_mask) && likely(bufpool_mag_put(pool, buf)))
@@ -527,40 +535,65 @@ static int bufpool_check_bulk(struct bufpool *pool, unsigned int n,
 	return 0;
 }
 
-/* Inlined into each allocator, so that n == 1 folds into a lean fast path. */
-static __always_inline int bufpool_take(struct bufpool *pool, gfp_t gfp,
-					unsigned int n,
-					struct bufpool_buf **bufs,
-					unsigned int state, long timeout)
+/* The allocation hit path: this CPU's magazine, unless someone waits. */
+static __always_inline struct bufpool_buf *bufpool_take_hit(struct bufpool *pool)
 {
-	int path = BUFPOOL_PATH_HIT;
-	bool hit = false;
+	/* Not while anyone waits: first come, first served. */
+	if (likely(pool->mag_mask) && likely(!READ_ONCE(pool->bypass)))
+		return bufpool_mag_take(raw_cpu_ptr(pool->mags), pool->mag_mask);
+	return NULL;
+}
+
+/*
+ * The allocation miss path, for @n buffers: refill this CPU's magazine
+ * (one buffer), or the slow path. Out of line, so that the hit path
+ * keeps no waiter on its stack.
+ */
+static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
+				      unsigned int n,
+				      struct bufpool_buf **bufs,
+				      unsigned int state, long timeout)
+{
+	struct bufpool_waiter w = {
+		.task = current, .bufs = bufs, .want = n,
+	};
+	int path = BUFPOOL_PATH_REFILL;
 	int err;
 
-	/* Not while anyone waits: first come, first served. */
-	if (likely(pool->mag_mask) && likely(!READ_ONCE(pool->bypass))) {
-		if (n == 1)
-			hit = (bufs[0] = bufpool_mag_take(raw_cpu_ptr(pool->mags),
-							  pool->mag_mask));
-		else
-			hit = bufpool_mag_take_bulk(pool, n, bufs);
-	}
-	if (unlikely(!hit)) {
-		this_cpu_add(pool->mags->misses, n);
-		path = BUFPOOL_PATH_REFILL;
-		if (n > 1 || !pool->mag_mask || !bufpool_mag_refill(pool, bufs)) {
-			struct bufpool_waiter w = {
-				.task = current, .bufs = bufs, .want = n,
-			};
-
-			err = bufpool_alloc_slow(pool, gfp, &w, state, timeout);
-			if (err)
-				return err;
-			path = BUFPOOL_PATH_SLOW;
-		}
+	this_cpu_add(pool->mags->misses, n);
+	if (n > 1 || !pool->mag_mask || !bufpool_mag_refill(pool, bufs)) {
+		err = bufpool_alloc_slow(pool, gfp, &w, state, timeout);
+		if (err)
+			return err;
+		path = BUFPOOL_PATH_SLOW;
 	}
 	bufpool_hand_out(pool, n, bufs, gfp, path);
 	return 0;
+}
+
+/* bufpool_take_miss() for one buffer: the buffer, or an ERR_PTR. */
+static noinline struct bufpool_buf *bufpool_take_one_miss(struct bufpool *pool,
+							  gfp_t gfp,
+							  unsigned int state,
+							  long timeout)
+{
+	struct bufpool_buf *buf;
+	int err = bufpool_take_miss(pool, gfp, 1, &buf, state, timeout);
+
+	return err ? ERR_PTR(err) : buf;
+}
+
+/* @n buffers into @bufs, all or nothing: 0 or an error. */
+static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
+			struct bufpool_buf **bufs, unsigned int state,
+			long timeout)
+{
+	if (pool->mag_mask && !READ_ONCE(pool->bypass) &&
+	    bufpool_mag_take_bulk(pool, n, bufs)) {
+		bufpool_hand_out(pool, n, bufs, gfp, BUFPOOL_PATH_HIT);
+		return 0;
+	}
+	return bufpool_take_miss(pool, gfp, n, bufs, state, timeout);
 }
 
 /**
@@ -584,10 +617,14 @@ struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp)
 
 	if (!bufpool_check_pool(pool, __func__))
 		return NULL;
-	if (bufpool_take(pool, gfp, 1, &buf, TASK_UNINTERRUPTIBLE,
-			 MAX_SCHEDULE_TIMEOUT))
-		return NULL;
-	return buf;
+	buf = bufpool_take_hit(pool);
+	if (likely(buf)) {
+		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT);
+		return buf;
+	}
+	buf = bufpool_take_one_miss(pool, gfp, TASK_UNINTERRUPTIBLE,
+				    MAX_SCHEDULE_TIMEOUT);
+	return IS_ERR(buf) ? NULL : buf;
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc);
 
@@ -616,9 +653,14 @@ struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
 	if (!bufpool_check_pool(pool, __func__))
 		return ERR_PTR(-EINVAL);
 	err = bufpool_check_wait(pool, state, timeout);
-	if (!err)
-		err = bufpool_take(pool, gfp, 1, &buf, state, timeout);
-	return err ? ERR_PTR(err) : buf;
+	if (err)
+		return ERR_PTR(err);
+	buf = bufpool_take_hit(pool);
+	if (likely(buf)) {
+		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT);
+		return buf;
+	}
+	return bufpool_take_one_miss(pool, gfp, state, timeout);
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_wait);
 
@@ -970,9 +1012,29 @@ struct bufpool_buf *bufpool_get(struct bufpool_buf *buf)
 }
 EXPORT_SYMBOL_GPL(bufpool_get);
 
+/*
+ * Two puts of a buffer held once, racing, both get as far as this: the
+ * caller's bug, as for skb_unref(). Where debugging is asked for, one
+ * compare-and-exchange lets exactly one take it home, poisoned.
+ */
+static noinline bool bufpool_claim_poisoned(struct bufpool *pool,
+					    struct bufpool_buf *buf,
+					    const char *fn, unsigned long ip)
+{
+	if (cmpxchg(&buf->magic, BUFPOOL_BUF_LIVE, BUFPOOL_BUF_FREE) !=
+	    BUFPOOL_BUF_LIVE) {
+		bufpool_bad_buf(buf, fn, ip);
+		return false;
+	}
+	memset(buf->data, BUFPOOL_POISON, pool->buf_size);
+	return true;
+}
+
 static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
 					    const char *fn, unsigned long ip)
 {
+	struct bufpool *pool;
+
 	if (unlikely(!bufpool_live_buf(buf))) {
 		bufpool_bad_buf(buf, fn, ip);
 		return;
@@ -987,20 +1049,13 @@ static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
 	} else if (!refcount_dec_and_test(&buf->ref)) {
 		return;
 	}
+	pool = buf->pool;
 	bufpool_test_point(BUFPOOL_TP_PUT);
-	/*
-	 * Two puts of a buffer held once, racing, both get here: the
-	 * caller's bug, as for skb_unref(). Where debugging is asked for,
-	 * one compare-and-exchange lets exactly one take it home.
-	 */
-	if (unlikely(buf->pool->flags & BUFPOOL_F_POISON) &&
-	    cmpxchg(&buf->magic, BUFPOOL_BUF_LIVE, BUFPOOL_BUF_FREE) !=
-	    BUFPOOL_BUF_LIVE) {
-		bufpool_bad_buf(buf, fn, ip);
+	if (unlikely(pool->flags & BUFPOOL_F_POISON) &&
+	    !bufpool_claim_poisoned(pool, buf, fn, ip))
 		return;
-	}
 	trace_bufpool_put(buf);
-	bufpool_release(buf->pool, buf);
+	bufpool_release(pool, buf);
 }
 
 /**

@@ -301,9 +301,8 @@ bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	bufpool_depot_lock(pool, flags);
 	m = this_cpu_ptr(pool->mags);
 	bufpool_mag_unflag(pool, m, smp_processor_id());
-	buf = pool->bypass ? NULL : bufpool_depot_pop_locked(pool);
-	if (buf) {
-		*bufp = buf;
+	*bufp = pool->bypass ? NULL : bufpool_depot_pop_locked(pool);
+	if (*bufp) {
 		for (n = 0; n < bufpool_mag_batch(pool) &&
 		     m->tail - READ_ONCE(m->head) <= pool->mag_mask &&
 		     (buf = bufpool_depot_pop_locked(pool)); n++)

@@ -398,7 +398,6 @@ static __always_inline bool bufpool_mag_put(struct bufpool *pool,
 {
 	struct bufpool_mag *m;
 	unsigned long tail;
-	bool done = false;
 
 	preempt_disable();
 	m = this_cpu_ptr(pool->mags);
@@ -414,16 +413,19 @@ static __always_inline bool bufpool_mag_put(struct bufpool *pool,
 			WRITE_ONCE(m->slots[tail & pool->mag_mask], buf);
 			/* Publish: pairs with the acquires of @tail by takers. */
 			smp_store_release(&m->tail, tail + 1);
-			done = true;
+			barrier();
+			WRITE_ONCE(m->busy, false);
+			preempt_enable();
+			/* A waiter came while we filled it: the buffers are theirs. */
+			if (unlikely(READ_ONCE(pool->bypass)))
+				bufpool_mag_flush(pool, m);
+			return true;
 		}
 		barrier();
 		WRITE_ONCE(m->busy, false);
 	}
 	preempt_enable();
-	/* A waiter came while we filled the slot: the buffers are theirs. */
-	if (unlikely(done && READ_ONCE(pool->bypass)))
-		bufpool_mag_flush(pool, m);
-	return done;
+	return false;
 }
 
 /* bufpool_shrinker.c */
