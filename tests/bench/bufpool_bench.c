@@ -1222,10 +1222,13 @@ static void bench_emit_row(const char *workload, unsigned int n,
 }
 
 static unsigned int bench_done, bench_total;
+static u64 bench_start;
 
+/* The seconds since the start say what each workload costs a run. */
 static void bench_progress(const char *what)
 {
-	pr_info("%s done (%u/%u)\n", what, ++bench_done, bench_total);
+	pr_info("%s done (%u/%u, %llu s)\n", what, ++bench_done, bench_total,
+		div_u64(ktime_get_ns() - bench_start, NSEC_PER_SEC));
 }
 
 /* Figures: each contender, @rounds times, in rotating order */
@@ -1889,7 +1892,9 @@ free:
 
 /*
  * W5 (@bulk false) and W5b: BENCH_W5_THREADS threads share a budget of
- * their number times iters / 20 ops, over the contenders of @wcs.
+ * their number times iters / 20 ops (W5b: a quarter of that, as every
+ * bulk wait holds up the single takers queued behind it and a W5b op
+ * costs many W5 ones), over the contenders of @wcs.
  */
 static int bench_w5_run(struct bench_job *job, const char *workload,
 			const struct bench_waiter *wcs, unsigned int nr,
@@ -1901,7 +1906,7 @@ static int bench_w5_run(struct bench_job *job, const char *workload,
 	int err = 0;
 
 	memset(fig, 0, sizeof(fig));
-	total = BENCH_W5_THREADS * max(iters / 20, 100U);
+	total = BENCH_W5_THREADS * max(iters / (bulk ? 80 : 20), 100U);
 	all = kvmalloc_array(total, sizeof(u64), GFP_KERNEL);
 	bulk_all = kvmalloc_array(total, sizeof(u64), GFP_KERNEL);
 	if (!all || !bulk_all)
@@ -2202,6 +2207,7 @@ static int bench_all(void)
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
+	bench_start = ktime_get_ns();
 	bench_emit("# bufpool_bench buf_size=%u iters=%u rounds=%u cpus=%u kernel=%s\n",
 		   buf_size, iters, rounds, cpus, utsname()->release);
 	bench_emit("# results.csv\n");
