@@ -23,6 +23,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
 #include <linux/bufpool.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
@@ -31,6 +32,8 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/llist.h>
+#include <linux/log2.h>
 #include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -51,6 +54,15 @@
 #define BENCH_HAVE_SBITMAP 1
 #include <linux/sbitmap.h>
 #endif
+/* page_pool's API moved to <net/page_pool/helpers.h> in 6.6: Kbuild says. */
+#if IS_ENABLED(CONFIG_PAGE_POOL)
+#define BENCH_HAVE_PAGE_POOL 1
+#ifdef BENCH_HAVE_PAGE_POOL_HELPERS
+#include <net/page_pool/helpers.h>
+#else
+#include <net/page_pool.h>
+#endif
+#endif
 #ifndef SLAB_NO_MERGE
 #define SLAB_NO_MERGE 0
 #endif
@@ -67,7 +79,7 @@ MODULE_PARM_DESC(rounds, "rounds per figure, the first dropped (default 11)");
 static unsigned int cpus = 2;
 module_param(cpus, uint, 0444);
 MODULE_PARM_DESC(cpus, "CPUs for the multi-CPU workloads (default 2)");
-static char *workloads = "W1,W2,W3,W4,W5,W6,W7";
+static char *workloads = "W1,W2,W3,W4,W5,W5b,W6,W7,W1bh,W2bh";
 module_param(workloads, charp, 0444);
 MODULE_PARM_DESC(workloads, "comma-separated workloads to run");
 
@@ -88,6 +100,8 @@ MODULE_PARM_DESC(workloads, "comma-separated workloads to run");
 #define BENCH_W7_BURST		16
 #define BENCH_W7_PERIOD_NS	50000
 #define BENCH_W7_IRQ_BURST	4
+/* W1bh, W2bh: ops per bottom-half section, a NAPI poll's budget. */
+#define BENCH_NAPI_BUDGET	64U
 
 /* Contenders */
 
@@ -95,6 +109,20 @@ struct bench_floor_cpu {
 	raw_spinlock_t lock;		/* floor_locked only */
 	unsigned int count;
 	void *objs[];
+};
+
+/*
+ * floor_ring: one CPU's ring. Only its CPU pushes, so @tail is written by
+ * that CPU alone; any CPU pops, by moving @head with a cmpxchg. They sit
+ * on lines of their own so that a remote pop does not bounce the line
+ * the owner pushes through.
+ */
+struct bench_fring {
+	unsigned long head ____cacheline_aligned_in_smp;
+	unsigned long tail ____cacheline_aligned_in_smp;
+	bool busy;			/* the owner is mid-push */
+	unsigned long mask;		/* slots - 1, a power of two */
+	void **slot;
 };
 
 /* One instance of a contender: a pool of @cap buffers. */
@@ -106,8 +134,13 @@ struct bench_pool {
 	struct kmem_cache *cache;
 	mempool_t *mempool;
 	struct bench_floor_cpu __percpu *floor;
+	struct bench_fring __percpu *fring;
+	struct llist_head spill;	/* floor_ring: pushes that fell back */
 #ifdef BENCH_HAVE_OBJPOOL
 	struct objpool_head objpool;
+#endif
+#ifdef BENCH_HAVE_PAGE_POOL
+	struct page_pool *page_pool;
 #endif
 	u64 drains;			/* bufpool: drains during the figure */
 };
@@ -129,6 +162,9 @@ struct bench_contender {
 	u64 (*burst)(struct bench_pool *p, void **objs, unsigned int n,
 		     unsigned int reps, u64 *fails);
 	u64 (*fail_loop)(struct bench_pool *p, unsigned int n);
+	u64 (*hot_bh)(struct bench_pool *p, unsigned int n);
+	u64 (*batch_bh)(struct bench_pool *p, void **objs, const u32 *order,
+			unsigned int n, unsigned int reps);
 	void (*feed)(struct bench_pool *p, struct bench_ring *ring,
 		     unsigned int n);
 	void *(*get)(struct bench_pool *p, gfp_t gfp);
@@ -342,6 +378,179 @@ static int bc_floor_setup(struct bench_pool *p)
 	return 0;
 }
 
+/*
+ * floor_ring: the bare lock-free per-CPU ring protocol, and nothing else
+ * (no cap to enforce, no waiters, no statistics), so that what bufpool
+ * spends beyond it is a figure. The owner pushes with plain stores under
+ * preempt_disable(); a push that finds its CPU's ring busy can only have
+ * interrupted the owner's own push (a softirq or hard IRQ on that CPU),
+ * and goes to @spill instead, a lock-free list any context may use. Any
+ * CPU pops with one cmpxchg on the ring's head. No interrupt is ever
+ * disabled. Each CPU's ring holds the whole pool, so a push never finds
+ * it full but in a race it could only lose to @spill.
+ */
+static __always_inline void *bench_fring_pop(struct bench_fring *r)
+{
+	/*
+	 * Acquire, so that @head is read before @tail and never runs ahead
+	 * of the tail it is compared with.
+	 */
+	unsigned long head = smp_load_acquire(&r->head);
+	void *obj;
+
+	do {
+		/* Pairs with the release in bc_floor_ring_put(). */
+		if (head == smp_load_acquire(&r->tail))
+			return NULL;
+		obj = READ_ONCE(r->slot[head & r->mask]);
+		/*
+		 * Succeeds only if no one took this slot since @head was
+		 * read; the owner cannot have refilled it, as it reuses a
+		 * slot only once @head has passed it.
+		 */
+	} while (!try_cmpxchg(&r->head, &head, head + 1));
+	return obj;
+}
+
+/* The miss: the other CPUs' rings, then the spill list. */
+static noinline void *bench_fring_steal(struct bench_pool *p,
+					unsigned int self)
+{
+	struct llist_node *first, *last;
+	unsigned int cpu;
+	void *obj;
+
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		obj = bench_fring_pop(per_cpu_ptr(p->fring, cpu));
+		if (obj)
+			return obj;
+	}
+	/*
+	 * Several contexts may pop at once, which llist_del_first() does not
+	 * allow: take the whole list and give back all but one. Meanwhile
+	 * another getter may find none: the floor keeps no exact count.
+	 */
+	first = llist_del_all(&p->spill);
+	if (first && first->next) {
+		for (last = first->next; last->next; last = last->next)
+			;
+		llist_add_batch(first->next, last, &p->spill);
+	}
+	return first;
+}
+
+static __always_inline void *bc_floor_ring_get(struct bench_pool *p,
+					       gfp_t gfp)
+{
+	/* Any CPU may pop any ring: which one is only where to start. */
+	unsigned int cpu = raw_smp_processor_id();
+	void *obj = bench_fring_pop(per_cpu_ptr(p->fring, cpu));
+
+	if (unlikely(!obj))
+		obj = bench_fring_steal(p, cpu);
+	if (obj)
+		bench_touch(obj);
+	return obj;
+}
+
+static __always_inline void bc_floor_ring_put(struct bench_pool *p,
+					      void *obj)
+{
+	struct bench_fring *r;
+	unsigned long tail;
+
+	preempt_disable();
+	r = this_cpu_ptr(p->fring);
+	if (unlikely(READ_ONCE(r->busy)))
+		goto spill;
+	/*
+	 * An interrupt that came before this store has finished its push;
+	 * one that comes after it sees the marker. So @tail is read after
+	 * the last push that could change it.
+	 */
+	WRITE_ONCE(r->busy, true);
+	barrier();
+	tail = r->tail;
+	/* Pairs with the cmpxchg in bench_fring_pop(): the slot is free. */
+	if (unlikely(tail - smp_load_acquire(&r->head) > r->mask)) {
+		WRITE_ONCE(r->busy, false);
+		goto spill;
+	}
+	WRITE_ONCE(r->slot[tail & r->mask], obj);
+	/* Pairs with the acquire in bench_fring_pop(): the slot is filled. */
+	smp_store_release(&r->tail, tail + 1);
+	barrier();
+	WRITE_ONCE(r->busy, false);
+	preempt_enable();
+	return;
+spill:
+	preempt_enable();
+	llist_add(obj, &p->spill);
+}
+
+static void bc_floor_ring_teardown(struct bench_pool *p)
+{
+	struct llist_node *node, *next;
+	void *obj;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct bench_fring *r = per_cpu_ptr(p->fring, cpu);
+
+		if (!r->slot)
+			continue;
+		while ((obj = bench_fring_pop(r)))
+			kfree(obj);
+		kfree(r->slot);
+	}
+	llist_for_each_safe(node, next, llist_del_all(&p->spill))
+		kfree(node);
+	free_percpu(p->fring);
+}
+
+/*
+ * @cap buffers in all, dealt out to the online CPUs' rings (the
+ * benchmark never takes a CPU down), as objpool deals out its objects.
+ */
+static int bc_floor_ring_setup(struct bench_pool *p)
+{
+	unsigned int i, slots = roundup_pow_of_two(p->cap);
+	struct bench_fring *r;
+	int cpu;
+
+	init_llist_head(&p->spill);
+	p->fring = alloc_percpu(struct bench_fring);
+	if (!p->fring)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		r = per_cpu_ptr(p->fring, cpu);
+		r->mask = slots - 1;
+		r->slot = kcalloc_node(slots, sizeof(void *), GFP_KERNEL,
+				       cpu_to_node(cpu));
+		if (!r->slot) {
+			bc_floor_ring_teardown(p);
+			return -ENOMEM;
+		}
+	}
+	cpu = cpumask_first(cpu_online_mask);
+	for (i = 0; i < p->cap; i++) {
+		void *obj = kmalloc(buf_size, GFP_KERNEL);
+
+		if (!obj) {
+			bc_floor_ring_teardown(p);
+			return -ENOMEM;
+		}
+		r = per_cpu_ptr(p->fring, cpu);
+		r->slot[r->tail++ & r->mask] = obj;
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+	}
+	return 0;
+}
+
 /* bufpool, with and without magazines, filled to its cap at creation. */
 static __always_inline void *bc_bufpool_get(struct bench_pool *p, gfp_t gfp)
 {
@@ -541,10 +750,53 @@ static void bc_objpool_teardown(struct bench_pool *p)
 }
 #endif
 
+#ifdef BENCH_HAVE_PAGE_POOL
+/*
+ * page_pool: what a NIC driver allocates its receive pages from, order-0
+ * pages from a pool with no device (no DMA mapping) and a ring as large
+ * as the cap. Only with bottom halves off (W1bh, W2bh), as from a NAPI
+ * poll: page_pool_recycle_direct() puts into the pool's lockless cache,
+ * which only that context may touch.
+ */
+static __always_inline void *bc_page_pool_get(struct bench_pool *p, gfp_t gfp)
+{
+	struct page *page = page_pool_dev_alloc_pages(p->page_pool);
+
+	if (page)
+		bench_touch(page_address(page));
+	return page;
+}
+
+static __always_inline void bc_page_pool_put(struct bench_pool *p, void *obj)
+{
+	page_pool_recycle_direct(p->page_pool, obj);
+}
+
+static int bc_page_pool_setup(struct bench_pool *p)
+{
+	struct page_pool_params pp = {
+		.flags = 0,
+		.order = 0,
+		.pool_size = p->cap,
+		.nid = NUMA_NO_NODE,
+	};
+
+	p->page_pool = page_pool_create(&pp);
+	return PTR_ERR_OR_ZERO(p->page_pool);
+}
+
+static void bc_page_pool_teardown(struct bench_pool *p)
+{
+	page_pool_destroy(p->page_pool);
+}
+#endif
+
 /*
  * The loops, once per contender, with its get and put inlined. hot, batch
  * and fail_loop return the allocations that failed; burst returns those
- * that succeeded and adds the failures to @fails.
+ * that succeeded and adds the failures to @fails. hot_bh and batch_bh
+ * (W1bh, W2bh) are hot and batch with bottom halves off, a NAPI budget of
+ * ops (or one batch, if larger) at a time, as a NIC driver's poll runs.
  */
 #define BENCH_LOOPS(_c)							\
 static noinline u64 bc_##_c##_hot(struct bench_pool *p, unsigned int n)	\
@@ -639,6 +891,58 @@ static noinline void bc_##_c##_feed(struct bench_pool *p,		\
 	}								\
 }									\
 									\
+static noinline u64 bc_##_c##_hot_bh(struct bench_pool *p,		\
+				     unsigned int n)			\
+{									\
+	unsigned int k;							\
+	u64 fails = 0;							\
+	void *obj;							\
+									\
+	while (n) {							\
+		k = min(n, BENCH_NAPI_BUDGET);				\
+		n -= k;							\
+		local_bh_disable();					\
+		while (k--) {						\
+			obj = bc_##_c##_get(p, GFP_ATOMIC);		\
+			if (unlikely(!obj)) {				\
+				fails++;				\
+				continue;				\
+			}						\
+			bc_##_c##_put(p, obj);				\
+		}							\
+		local_bh_enable();					\
+	}								\
+	return fails;							\
+}									\
+									\
+static noinline u64 bc_##_c##_batch_bh(struct bench_pool *p,		\
+				       void **objs, const u32 *order,	\
+				       unsigned int n, unsigned int reps) \
+{									\
+	unsigned int i, k, per = max(BENCH_NAPI_BUDGET / n, 1U);	\
+	u64 fails = 0;							\
+									\
+	while (reps) {							\
+		k = min(reps, per);					\
+		reps -= k;						\
+		local_bh_disable();					\
+		while (k--) {						\
+			for (i = 0; i < n; i++) {			\
+				objs[i] = bc_##_c##_get(p, GFP_ATOMIC);	\
+				fails += !objs[i];			\
+			}						\
+			for (i = 0; i < n; i++) {			\
+				void *obj = objs[order[i]];		\
+									\
+				if (likely(obj))			\
+					bc_##_c##_put(p, obj);		\
+			}						\
+		}							\
+		local_bh_enable();					\
+	}								\
+	return fails;							\
+}									\
+									\
 static void *bc_##_c##_get_fn(struct bench_pool *p, gfp_t gfp)		\
 {									\
 	return bc_##_c##_get(p, gfp);					\
@@ -659,6 +963,8 @@ static void bc_##_c##_put_fn(struct bench_pool *p, void *obj)		\
 	.batch = bc_##_c##_batch,					\
 	.burst = bc_##_c##_burst,					\
 	.fail_loop = bc_##_c##_fail_loop,				\
+	.hot_bh = bc_##_c##_hot_bh,					\
+	.batch_bh = bc_##_c##_batch_bh,					\
 	.feed = bc_##_c##_feed,						\
 	.get = bc_##_c##_get_fn,					\
 	.put = bc_##_c##_put_fn,					\
@@ -668,6 +974,7 @@ BENCH_LOOPS(empty)
 BENCH_LOOPS(floor)
 BENCH_LOOPS(floor_irq)
 BENCH_LOOPS(floor_locked)
+BENCH_LOOPS(floor_ring)
 BENCH_LOOPS(bufpool)
 BENCH_LOOPS(bufpool_nomag)
 BENCH_LOOPS(kmem_cache)
@@ -676,29 +983,40 @@ BENCH_LOOPS(mempool_reserve)
 #ifdef BENCH_HAVE_OBJPOOL
 BENCH_LOOPS(objpool)
 #endif
+#ifdef BENCH_HAVE_PAGE_POOL
+BENCH_LOOPS(page_pool)
+#endif
 
 #define W(n)		BIT(n)
 #define W_LOCAL		(W(1) | W(2) | W(3))
+/* W1bh and W2bh, the loops with bottom halves off. */
+#define W_BH		BIT(8)
 
 /*
  * The empty loop and the floor are per-CPU and never run dry: nothing of
  * theirs crosses CPUs, waits or runs out, and the floor is not safe
- * against interrupts. kmem_cache and mempool over the slab never run
- * out. Only capped pools take part in W5 and W7; sbitmap_queue is W5's
- * own (bench_w5_contenders).
+ * against interrupts. floor_ring is, and any CPU pops from it, so it
+ * takes part wherever bufpool's magazines do. kmem_cache and mempool over
+ * the slab never run out. Only capped pools take part in W5 and W7;
+ * sbitmap_queue is W5's own (bench_w5_contenders). page_pool may only be
+ * used with bottom halves off.
  */
 static const struct bench_contender bench_contenders[] = {
-	BENCH_CONTENDER(empty, W_LOCAL),
-	BENCH_CONTENDER(floor, W_LOCAL),
+	BENCH_CONTENDER(empty, W_LOCAL | W_BH),
+	BENCH_CONTENDER(floor, W_LOCAL | W_BH),
 	BENCH_CONTENDER(floor_irq, W_LOCAL),
 	BENCH_CONTENDER(floor_locked, W_LOCAL),
-	BENCH_CONTENDER(bufpool, W_LOCAL | W(4) | W(6) | W(7)),
+	BENCH_CONTENDER(floor_ring, W_LOCAL | W_BH | W(4) | W(6) | W(7)),
+	BENCH_CONTENDER(bufpool, W_LOCAL | W_BH | W(4) | W(6) | W(7)),
 	BENCH_CONTENDER(bufpool_nomag, W_LOCAL | W(4) | W(6) | W(7)),
-	BENCH_CONTENDER(kmem_cache, W_LOCAL | W(4) | W(6)),
+	BENCH_CONTENDER(kmem_cache, W_LOCAL | W_BH | W(4) | W(6)),
 	BENCH_CONTENDER(mempool, W_LOCAL | W(4) | W(6)),
 	BENCH_CONTENDER(mempool_reserve, W_LOCAL | W(4) | W(6) | W(7)),
 #ifdef BENCH_HAVE_OBJPOOL
 	BENCH_CONTENDER(objpool, W_LOCAL | W(4) | W(6) | W(7)),
+#endif
+#ifdef BENCH_HAVE_PAGE_POOL
+	BENCH_CONTENDER(page_pool, W_BH),
 #endif
 };
 
@@ -715,10 +1033,10 @@ struct bench_thread {
 	u64 start, end;			/* ktime_get_ns() */
 	u64 ops, fails;
 	u64 irq_ops, irq_fails;		/* W7: by this CPU's hrtimer */
-	u64 lost;			/* W5: waits that timed out */
+	u64 lost;			/* W5: waits that ended without */
 	struct hrtimer timer;		/* W6, W7 */
 	void **objs;			/* W2, W7 */
-	u64 *lat;			/* W5: ns per get */
+	u64 *lat;			/* W5: ns per get, one per op */
 };
 
 struct bench_job {
@@ -726,6 +1044,9 @@ struct bench_job {
 	const struct bench_waiter *wc;	/* W5 */
 	struct bench_pool *p;
 	void *w5;			/* W5: the waiter pool */
+	atomic_t claimed;		/* W5: ops taken from the budget */
+	unsigned int total;		/* W5: the budget, all threads' */
+	bool w5_bulk;			/* W5b: thread 0 waits in bulk */
 	void (*fn)(struct bench_job *job, struct bench_thread *t);
 	unsigned int nthreads;
 	unsigned int ops;		/* per thread */
@@ -882,6 +1203,12 @@ static u64 bench_quantile(u64 *v, unsigned int n, unsigned int permille)
 	return v[min(n - 1, (n * permille) / 1000)];
 }
 
+/* The median of the rounds after the first. */
+static u64 bench_med(u64 *v)
+{
+	return bench_quantile(v + 1, rounds - 1, 500);
+}
+
 /* One row of results.csv from the rounds after the first. */
 static void bench_emit_row(const char *workload, unsigned int n,
 			   unsigned int ncpus, const char *name, u64 *ps)
@@ -895,10 +1222,13 @@ static void bench_emit_row(const char *workload, unsigned int n,
 }
 
 static unsigned int bench_done, bench_total;
+static u64 bench_start;
 
+/* The seconds since the start say what each workload costs a run. */
 static void bench_progress(const char *what)
 {
-	pr_info("%s done (%u/%u)\n", what, ++bench_done, bench_total);
+	pr_info("%s done (%u/%u, %llu s)\n", what, ++bench_done, bench_total,
+		div_u64(ktime_get_ns() - bench_start, NSEC_PER_SEC));
 }
 
 /* Figures: each contender, @rounds times, in rotating order */
@@ -1003,6 +1333,20 @@ static void bench_batch(struct bench_job *job, struct bench_thread *t)
 	t->ops = (u64)reps * job->n;
 }
 
+static void bench_hot_bh(struct bench_job *job, struct bench_thread *t)
+{
+	t->fails = job->c->hot_bh(job->p, job->ops);
+	t->ops = job->ops;
+}
+
+static void bench_batch_bh(struct bench_job *job, struct bench_thread *t)
+{
+	unsigned int reps = max(job->ops / job->n, 1U);
+
+	t->fails = job->c->batch_bh(job->p, t->objs, job->order, job->n, reps);
+	t->ops = (u64)reps * job->n;
+}
+
 /* A fixed seed: the same shuffle in every run. */
 static u32 bench_rand(u32 *state)
 {
@@ -1082,7 +1426,7 @@ static int bench_w2_one(struct bench_job *job, unsigned int wl,
 	job->ops = iters;
 	job->n = n;
 	job->order = order;
-	job->fn = bench_batch;
+	job->fn = wl == 8 ? bench_batch_bh : bench_batch;
 	err = bench_objs_alloc(job, n);
 	if (!err)
 		err = bench_contenders_run(wl, workload, n, job, BENCH_CAP);
@@ -1102,6 +1446,29 @@ static int bench_w2(struct bench_job *job)
 		err = bench_w2_one(job, 2, "W2", bench_w2_sizes[i], 1, false);
 	for (i = 0; i < ARRAY_SIZE(bench_w2_sizes) && !err; i++)
 		err = bench_w2_one(job, 2, "W2s", bench_w2_sizes[i], 1, true);
+	return err;
+}
+
+/* W1bh, W2bh: W1 and W2 (LIFO) with bottom halves off. */
+static int bench_w1bh(struct bench_job *job)
+{
+	int err;
+
+	job->nthreads = 1;
+	job->ops = iters;
+	job->fn = bench_hot_bh;
+	err = bench_contenders_run(8, "W1bh", 1, job, BENCH_CAP);
+	bench_progress("W1bh hot alloc+put, bottom halves off");
+	return err;
+}
+
+static int bench_w2bh(struct bench_job *job)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(bench_w2_sizes) && !err; i++)
+		err = bench_w2_one(job, 8, "W2bh", bench_w2_sizes[i], 1, false);
 	return err;
 }
 
@@ -1252,6 +1619,9 @@ struct bench_waiter {
 	/* NULL if a wait ended without a buffer. */
 	void *(*get)(struct bench_w5_pool *w);
 	void (*put)(struct bench_w5_pool *w, void *obj);
+	/* W5b: BENCH_W5B_BULK at once; an error if the wait ended without. */
+	int (*get_bulk)(struct bench_w5_pool *w, void **objs);
+	void (*put_bulk)(struct bench_w5_pool *w, void **objs);
 };
 
 /* Waits end after this long, so that a lost wakeup cannot hang us. */
@@ -1352,54 +1722,120 @@ static void bw_sbq_put(struct bench_w5_pool *w, void *obj)
 }
 #endif
 
+/* W5b: the bulk waiter's request, half the pool. */
+#define BENCH_W5B_BULK		(BENCH_W5_CAP / 2)
+
+static int bw_bufpool_get_bulk(struct bench_w5_pool *w, void **objs)
+{
+	struct bufpool_buf **bufs = (struct bufpool_buf **)objs;
+	unsigned int i;
+	int err;
+
+	err = bufpool_alloc_bulk_wait(w->p.bufpool, GFP_KERNEL, BENCH_W5B_BULK,
+				      bufs, TASK_UNINTERRUPTIBLE,
+				      BENCH_W5_TIMEOUT);
+	if (err)
+		return err;
+	for (i = 0; i < BENCH_W5B_BULK; i++)
+		bench_touch(bufpool_buf_data(bufs[i]));
+	return 0;
+}
+
+static void bw_bufpool_put_bulk(struct bench_w5_pool *w, void **objs)
+{
+	bufpool_put_bulk(BENCH_W5B_BULK, (struct bufpool_buf **)objs);
+}
+
+#define BENCH_WAITER(_name, _w)						\
+	{ _name, bw_##_w##_setup, bw_##_w##_teardown, bw_##_w##_get,	\
+	  bw_##_w##_put }
+
 static const struct bench_waiter bench_w5_contenders[] = {
-	{ "bufpool", bw_bufpool_setup, bw_bufpool_teardown, bw_bufpool_get,
-	  bw_bufpool_put },
-	{ "mempool_reserve", bw_mempool_setup, bw_mempool_teardown,
-	  bw_mempool_get, bw_mempool_put },
+	BENCH_WAITER("bufpool", bufpool),
+	BENCH_WAITER("mempool_reserve", mempool),
 #ifdef BENCH_HAVE_SBITMAP
-	{ "sbitmap_queue", bw_sbq_setup, bw_sbq_teardown, bw_sbq_get,
-	  bw_sbq_put },
+	BENCH_WAITER("sbitmap_queue", sbq),
 #endif
+};
+
+/*
+ * W5b: only bufpool can wait for several buffers at once; the peers'
+ * users take them one by one, holding the first while waiting for the
+ * next, which is what a bulk wait is for.
+ */
+static const struct bench_waiter bench_w5b_contenders[] = {
+	{ "bufpool", bw_bufpool_setup, bw_bufpool_teardown, bw_bufpool_get,
+	  bw_bufpool_put, bw_bufpool_get_bulk, bw_bufpool_put_bulk },
 };
 
 #define BENCH_W5_NR	ARRAY_SIZE(bench_w5_contenders)
 
+/*
+ * The threads share one budget of ops, each claiming the next until it
+ * runs out, so that how many each got is the fairness figure. A get that
+ * took over BENCH_LOST_NS (a wait that timed out included) counts as a
+ * lost wakeup. In W5b thread 0 asks for BENCH_W5B_BULK at a time.
+ */
 static void bench_wait_hold(struct bench_job *job, struct bench_thread *t)
 {
 	const struct bench_waiter *wc = job->wc;
-	unsigned int i;
-	void *obj;
+	bool bulk = job->w5_bulk && t == &job->t[0];
+	void *objs[BENCH_W5B_BULK];
+	void *obj = NULL;
 	u64 t0;
 
-	for (i = 0; i < job->ops; i++) {
+	while (atomic_fetch_inc(&job->claimed) < (int)job->total) {
 		t0 = ktime_get_ns();
-		obj = wc->get(job->w5);
-		t->lat[i] = ktime_get_ns() - t0;
+		if (bulk)
+			obj = wc->get_bulk(job->w5, objs) ? NULL : objs;
+		else
+			obj = wc->get(job->w5);
+		t->lat[t->ops++] = ktime_get_ns() - t0;
 		if (!obj) {
 			t->lost++;
 			continue;
 		}
 		udelay(1);
-		wc->put(job->w5, obj);
+		if (bulk)
+			wc->put_bulk(job->w5, objs);
+		else
+			wc->put(job->w5, obj);
 	}
-	t->ops = job->ops;
 }
 
 struct bench_w5_figures {
 	u64 ps[BENCH_MAX_ROUNDS];	/* wall time per op */
-	u64 p50[BENCH_MAX_ROUNDS];
+	u64 p50[BENCH_MAX_ROUNDS];	/* single gets */
 	u64 p99[BENCH_MAX_ROUNDS];
 	u64 max;
 	u64 lost;
+	u64 thread_min, thread_max;	/* ops a thread completed, kept rounds */
+	u64 bulk_p50[BENCH_MAX_ROUNDS];	/* W5b: the bulk waits */
+	u64 bulk_p99[BENCH_MAX_ROUNDS];
+	u64 bulk_max;
+	u64 bulk_asked, bulk_done;	/* kept rounds */
 };
 
+/* The quantiles of @n latencies, into round @r of @p50 and @p99. */
+static u64 bench_lat_figures(u64 *v, unsigned int n, u64 *p50, u64 *p99,
+			     unsigned int r)
+{
+	if (!n) {
+		p50[r] = 0;
+		p99[r] = 0;
+		return 0;
+	}
+	p50[r] = bench_quantile(v, n, 500);
+	p99[r] = bench_quantile(v, n, 990);
+	return v[n - 1];
+}
+
 static int bench_w5_figure(const struct bench_waiter *wc,
-			   struct bench_job *job, u64 *all,
+			   struct bench_job *job, u64 *all, u64 *bulk_all,
 			   struct bench_w5_figures *f, unsigned int r)
 {
+	unsigned int i, n = 0, nb = 0, j;
 	struct bench_w5_pool *w;
-	unsigned int i, n = 0, j;
 	u64 total = 0;
 	int err;
 
@@ -1412,79 +1848,135 @@ static int bench_w5_figure(const struct bench_waiter *wc,
 		goto free;
 	job->wc = wc;
 	job->w5 = w;
+	atomic_set(&job->claimed, 0);
 	err = bench_run(job);
 	wc->teardown(w);
 	if (err)
 		goto free;
+	if (r == 1) {
+		f->thread_min = U64_MAX;
+		f->thread_max = 0;
+	}
 	for (i = 0; i < job->nthreads; i++) {
 		struct bench_thread *t = &job->t[i];
+		bool bulk = job->w5_bulk && i == 0;
 
 		total += t->ops;
 		for (j = 0; j < t->ops; j++) {
-			all[n++] = t->lat[j];
+			if (bulk)
+				bulk_all[nb++] = t->lat[j];
+			else
+				all[n++] = t->lat[j];
 			if (t->lat[j] >= BENCH_LOST_NS)
 				f->lost++;
 		}
-		f->lost += t->lost;
+		if (!r)
+			continue;
+		if (bulk) {
+			f->bulk_asked += t->ops;
+			f->bulk_done += t->ops - t->lost;
+		} else {
+			f->thread_min = min(f->thread_min, t->ops - t->lost);
+			f->thread_max = max(f->thread_max, t->ops - t->lost);
+		}
 	}
 	f->ps[r] = div64_u64(bench_wall_ns(job) * 1000, max_t(u64, total, 1));
-	f->p50[r] = bench_quantile(all, n, 500);
-	f->p99[r] = bench_quantile(all, n, 990);
-	f->max = max(f->max, all[n - 1]);
+	f->max = max(f->max, bench_lat_figures(all, n, f->p50, f->p99, r));
+	f->bulk_max = max(f->bulk_max, bench_lat_figures(bulk_all, nb,
+							 f->bulk_p50,
+							 f->bulk_p99, r));
 free:
 	kfree(w);
 	return err;
 }
 
-static int bench_w5(struct bench_job *job)
+/*
+ * W5 (@bulk false) and W5b: BENCH_W5_THREADS threads share a budget of
+ * their number times iters / 20 ops (W5b: a quarter of that, as every
+ * bulk wait holds up the single takers queued behind it and a W5b op
+ * costs many W5 ones), over the contenders of @wcs.
+ */
+static int bench_w5_run(struct bench_job *job, const char *workload,
+			const struct bench_waiter *wcs, unsigned int nr,
+			bool bulk)
 {
 	static struct bench_w5_figures fig[BENCH_W5_NR];
-	unsigned int r, k, i, ops = max(iters / 20, 100U);
-	u64 *all;
+	unsigned int r, k, i, total;
+	u64 *all = NULL, *bulk_all = NULL;
 	int err = 0;
 
 	memset(fig, 0, sizeof(fig));
-	all = kvmalloc_array(BENCH_W5_THREADS * ops, sizeof(u64), GFP_KERNEL);
-	if (!all)
-		return -ENOMEM;
+	total = BENCH_W5_THREADS * max(iters / (bulk ? 80 : 20), 100U);
+	all = kvmalloc_array(total, sizeof(u64), GFP_KERNEL);
+	bulk_all = kvmalloc_array(total, sizeof(u64), GFP_KERNEL);
+	if (!all || !bulk_all)
+		err = -ENOMEM;
 	job->nthreads = BENCH_W5_THREADS;
-	job->ops = ops;
+	job->total = total;
+	job->w5_bulk = bulk;
 	job->fn = bench_wait_hold;
+	/* Any thread may claim every op. */
 	for (i = 0; i < BENCH_W5_THREADS && !err; i++) {
-		job->t[i].lat = kvmalloc_array(ops, sizeof(u64), GFP_KERNEL);
+		job->t[i].lat = kvmalloc_array(total, sizeof(u64), GFP_KERNEL);
 		if (!job->t[i].lat)
 			err = -ENOMEM;
 	}
 	for (r = 0; r < rounds && !err; r++) {
-		for (k = 0; k < BENCH_W5_NR && !err; k++) {
-			i = (k + r) % BENCH_W5_NR;
-			err = bench_w5_figure(&bench_w5_contenders[i], job, all,
+		for (k = 0; k < nr && !err; k++) {
+			i = (k + r) % nr;
+			err = bench_w5_figure(&wcs[i], job, all, bulk_all,
 					      &fig[i], r);
 		}
 	}
-	for (i = 0; i < BENCH_W5_NR && !err; i++)
-		bench_emit_row("W5", 1, cpus, bench_w5_contenders[i].name,
-			       fig[i].ps);
-	bench_emit("# w5.csv\n");
-	bench_emit("contender,ops_per_s,wait_p50_ns,wait_p99_ns,wait_max_ns,lost_wakeups\n");
-	for (i = 0; i < BENCH_W5_NR && !err; i++) {
-		u64 ps = bench_quantile(fig[i].ps + 1, rounds - 1, 500);
+	for (i = 0; i < nr && !err; i++)
+		bench_emit_row(workload, bulk ? BENCH_W5B_BULK : 1, cpus,
+			       wcs[i].name, fig[i].ps);
+	bench_emit("# %s.csv\n", bulk ? "w5b" : "w5");
+	bench_emit("contender,ops_per_s,wait_p50_ns,wait_p99_ns,wait_max_ns,lost_wakeups,");
+	bench_emit("thread_ops_min,thread_ops_max,thread_ops_fair");
+	if (bulk)
+		bench_emit(",bulk_n,bulk_asked,bulk_done,%s",
+			   "bulk_wait_p50_ns,bulk_wait_p99_ns,bulk_wait_max_ns");
+	bench_emit("\n");
+	for (i = 0; i < nr && !err; i++) {
+		struct bench_w5_figures *f = &fig[i];
 
-		bench_emit("%s,%llu,%llu,%llu,%llu,%llu\n",
-			   bench_w5_contenders[i].name,
-			   div64_u64(1000ULL * NSEC_PER_SEC, max_t(u64, ps, 1)),
-			   bench_quantile(fig[i].p50 + 1, rounds - 1, 500),
-			   bench_quantile(fig[i].p99 + 1, rounds - 1, 500),
-			   fig[i].max, fig[i].lost);
+		bench_emit("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%u",
+			   wcs[i].name,
+			   div64_u64(1000ULL * NSEC_PER_SEC,
+				     max_t(u64, bench_med(f->ps), 1)),
+			   bench_med(f->p50), bench_med(f->p99), f->max,
+			   f->lost, f->thread_min, f->thread_max,
+			   total / BENCH_W5_THREADS);
+		if (bulk)
+			bench_emit(",%u,%llu,%llu,%llu,%llu,%llu",
+				   BENCH_W5B_BULK, f->bulk_asked, f->bulk_done,
+				   bench_med(f->bulk_p50),
+				   bench_med(f->bulk_p99), f->bulk_max);
+		bench_emit("\n");
 	}
 	bench_emit("# results.csv\n");
 	for (i = 0; i < BENCH_W5_THREADS; i++) {
 		kvfree(job->t[i].lat);
 		job->t[i].lat = NULL;
 	}
+	kvfree(bulk_all);
 	kvfree(all);
-	bench_progress("W5 waiting");
+	job->w5_bulk = false;
+	bench_progress(bulk ? "W5b waiting, with a bulk waiter" : "W5 waiting");
 	return err;
+}
+
+static int bench_w5(struct bench_job *job)
+{
+	return bench_w5_run(job, "W5", bench_w5_contenders, BENCH_W5_NR,
+			    false);
+}
+
+static int bench_w5b(struct bench_job *job)
+{
+	return bench_w5_run(job, "W5b", bench_w5b_contenders,
+			    ARRAY_SIZE(bench_w5b_contenders), true);
 }
 
 /*
@@ -1596,11 +2088,6 @@ static int bench_w7_figure(const struct bench_contender *c,
 	return 0;
 }
 
-static u64 bench_med(u64 *v)
-{
-	return bench_quantile(v + 1, rounds - 1, 500);
-}
-
 static int bench_w7(struct bench_job *job)
 {
 	static struct bench_w7_figures fig[BENCH_NR];
@@ -1626,7 +2113,7 @@ static int bench_w7(struct bench_job *job)
 			bench_emit_row("W7", BENCH_W7_BURST, cpus,
 				       bench_contenders[i].name, fig[i].ps);
 	bench_emit("# w7.csv\n");
-	bench_emit("contender,ok_per_s,failed_per_s,hit_ns,failed_alloc_ns,");
+	bench_emit("cpus,contender,ok_per_s,failed_per_s,hit_ns,failed_alloc_ns,");
 	bench_emit("failed_over_hit,drains,late_hits\n");
 	for (i = 0; i < BENCH_NR; i++) {
 		char a[BENCH_NS_LEN], b[BENCH_NS_LEN];
@@ -1636,8 +2123,9 @@ static int bench_w7(struct bench_job *job)
 			continue;
 		hit = bench_med(fig[i].hit_ps);
 		fail = bench_med(fig[i].fail_ps);
-		bench_emit("%s,%llu,%llu,%s,%s,%llu.%02llu,%llu,%llu\n",
-			   bench_contenders[i].name, bench_med(fig[i].ok_per_s),
+		bench_emit("%u,%s,%llu,%llu,%s,%s,%llu.%02llu,%llu,%llu\n",
+			   cpus, bench_contenders[i].name,
+			   bench_med(fig[i].ok_per_s),
 			   bench_med(fig[i].fail_per_s), bench_ns(a, hit),
 			   bench_ns(b, fail), div64_u64(fail, max_t(u64, hit, 1)),
 			   div64_u64(fail * 100, max_t(u64, hit, 1)) % 100,
@@ -1689,13 +2177,22 @@ static int bench_check_params(void)
 	return 0;
 }
 
+/* @figures: progress lines each prints. */
 static const struct {
 	const char *name;
 	int (*run)(struct bench_job *job);
+	unsigned int figures;
 } bench_workloads[] = {
-	{ "W1", bench_w1 }, { "W2", bench_w2 }, { "W3", bench_w3 },
-	{ "W4", bench_w4 }, { "W5", bench_w5 }, { "W6", bench_w6 },
-	{ "W7", bench_w7 },
+	{ "W1", bench_w1, 1 },
+	{ "W2", bench_w2, 2 * ARRAY_SIZE(bench_w2_sizes) },
+	{ "W3", bench_w3, 4 },
+	{ "W4", bench_w4, 1 },
+	{ "W5", bench_w5, 1 },
+	{ "W5b", bench_w5b, 1 },
+	{ "W6", bench_w6, 1 },
+	{ "W7", bench_w7, 1 },
+	{ "W1bh", bench_w1bh, 1 },
+	{ "W2bh", bench_w2bh, ARRAY_SIZE(bench_w2_sizes) },
 };
 
 static int bench_all(void)
@@ -1706,11 +2203,11 @@ static int bench_all(void)
 
 	for (i = 0; i < ARRAY_SIZE(bench_workloads); i++)
 		if (bench_wants(bench_workloads[i].name))
-			bench_total += i == 1 ? 2 * ARRAY_SIZE(bench_w2_sizes) :
-				       i == 2 ? 4 : 1;
+			bench_total += bench_workloads[i].figures;
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
+	bench_start = ktime_get_ns();
 	bench_emit("# bufpool_bench buf_size=%u iters=%u rounds=%u cpus=%u kernel=%s\n",
 		   buf_size, iters, rounds, cpus, utsname()->release);
 	bench_emit("# results.csv\n");
