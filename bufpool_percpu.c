@@ -152,8 +152,9 @@ void bufpool_mag_flag(struct bufpool *pool, struct bufpool_mag *m)
 
 /*
  * This CPU found its own magazine empty: say so in the summary. Only this
- * CPU fills it, and it is not doing so (interrupts are off), so it stays
- * empty until this CPU's next fill turns the word odd again.
+ * CPU fills it, and it is not doing so (interrupts are off, and the caller
+ * checked that no put of this CPU is under way, see bufpool_mag_refill()),
+ * so it stays empty until this CPU's next fill turns the word odd again.
  */
 static void bufpool_mag_unflag(struct bufpool *pool, struct bufpool_mag *m,
 			       int cpu)
@@ -166,7 +167,11 @@ static void bufpool_mag_unflag(struct bufpool *pool, struct bufpool_mag *m,
 	WRITE_ONCE(*state, *state + 1);
 }
 
-/* Fill a slot of this CPU's magazine, which has room, interrupts off. */
+/*
+ * Fill a slot of this CPU's magazine, which has room, interrupts off and
+ * no put of this CPU under way (not busy: a put this one interrupted
+ * would write the same slot, and set @tail back).
+ */
 static void bufpool_mag_fill_locked(struct bufpool *pool,
 				    struct bufpool_mag *m,
 				    struct bufpool_buf *buf)
@@ -286,7 +291,8 @@ void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf)
  *
  * Half full, and one for the caller; not while anyone waits (the depot's
  * buffers are theirs). This CPU's word in the summary turns even first if
- * its magazine is empty.
+ * its magazine is empty. An allocation nested in a put of this CPU (from
+ * an interrupt) gets its one buffer, and leaves the magazine to that put.
  *
  * Return: true with a buffer in *@bufp; false if the depot is empty or
  * someone waits.
@@ -297,13 +303,16 @@ bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 	struct bufpool_mag *m;
 	unsigned long flags;
 	unsigned int n;
+	bool busy;
 
 	bufpool_depot_lock(pool, flags);
 	m = this_cpu_ptr(pool->mags);
-	bufpool_mag_unflag(pool, m, smp_processor_id());
+	busy = READ_ONCE(m->busy);
+	if (!busy)
+		bufpool_mag_unflag(pool, m, smp_processor_id());
 	*bufp = pool->bypass ? NULL : bufpool_depot_pop_locked(pool);
 	if (*bufp) {
-		for (n = 0; n < bufpool_mag_batch(pool) &&
+		for (n = 0; !busy && n < bufpool_mag_batch(pool) &&
 		     m->tail - READ_ONCE(m->head) <= pool->mag_mask &&
 		     (buf = bufpool_depot_pop_locked(pool)); n++)
 			bufpool_mag_fill_locked(pool, m, buf);

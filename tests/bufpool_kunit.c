@@ -2117,6 +2117,16 @@ static enum hrtimer_restart bp_mag_hold_timer(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
+/* The held party's allocation, from a hard IRQ on its CPU. */
+static enum hrtimer_restart bp_mag_hold_alloc_timer(struct hrtimer *t)
+{
+	struct bp_mag_hold *h = container_of(t, struct bp_mag_hold, timer);
+
+	h->buf = bufpool_alloc(h->pool, GFP_ATOMIC);
+	WRITE_ONCE(h->acted, true);
+	return HRTIMER_NORESTART;
+}
+
 /* @act: put h->buf from a hard IRQ on this CPU, and wait for it. */
 static void bp_mag_hold_irq_put(struct bp_mag_hold *h)
 {
@@ -2226,6 +2236,59 @@ static void bp_nested_put(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 2, bufs), 0);
 	KUNIT_EXPECT_PTR_NE(test, bufs[0], bufs[1]);
 	bufpool_put_bulk(2, bufs);
+	bp_destroy(test, pool);
+}
+
+/*
+ * Catches a refill that forgets the busy marker: a put on CPU 1 is held
+ * with its slot not yet filled, its magazine empty, while a hard IRQ on
+ * CPU 1 allocates and misses. The refill must give it one buffer and
+ * leave the magazine to the put; had it filled the magazine, the put
+ * would overwrite a slot and set the tail back, losing buffers or handing
+ * one out twice.
+ */
+static void bp_nested_refill(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8), n;
+	struct bp_mag_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *putter;
+	struct bufpool_stats st;
+
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bufs = kunit_kcalloc(test, cap + 3, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-nested-refill", 64, cap, cap, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
+	h->pool = pool;
+	putter = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_held_put, .priv = h, .id = 1,
+	});
+	/* Two from the depot, as a bulk request takes them: no magazine filled. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, 2, bufs), 0);
+	KUNIT_ASSERT_EQ(test, bp_stats(pool).cached, 0);
+	putter->bufs[0] = bufs[0];
+	h->act = bp_mag_hold_irq_put;
+	bp_timer_init(test, &h->timer, bp_mag_hold_alloc_timer,
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	bp_mag_hold_on(test, h, BUFPOOL_TP_MAG_PUT);
+	WRITE_ONCE(h->go, true);
+	bp_start(test, putter, 1);
+	KUNIT_ASSERT_TRUE(test, bp_join(putter));
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(h->acted));
+	KUNIT_ASSERT_NOT_NULL(test, h->buf);
+	st = bp_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.in_use, 2);
+	KUNIT_EXPECT_EQ(test, st.free + st.in_use, st.backed);
+	/* Every other buffer, once each, and none of those held. */
+	for (n = 0; n <= cap && (bufs[n + 2] = bufpool_alloc(pool, GFP_ATOMIC)); n++)
+		KUNIT_EXPECT_TRUE(test, bufs[n + 2] != bufs[1] && bufs[n + 2] != h->buf);
+	KUNIT_EXPECT_EQ_MSG(test, n, cap - 2, "buffers lost or handed out twice");
+	bufpool_put_bulk(n, bufs + 2);
+	bufpool_put(bufs[1]);
+	bufpool_put(h->buf);
 	bp_destroy(test, pool);
 }
 
@@ -2829,6 +2892,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE_PARAM(bp_grow_in_ctx, bp_ctx_gen_params),
 	KUNIT_CASE(bp_put_vs_sweep),
 	KUNIT_CASE(bp_nested_put),
+	KUNIT_CASE(bp_nested_refill),
 	KUNIT_CASE(bp_steal_two_passes),
 	KUNIT_CASE(bp_take_race),
 	KUNIT_CASE(bp_magazines_serve_again),

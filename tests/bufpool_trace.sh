@@ -15,7 +15,7 @@
 D=/sys/kernel/debug/bufpool
 T=/sys/kernel/tracing
 CLIENT=/root/bufpool_test_client.ko
-EVENTS="alloc put wait_begin wait_end alloc_fail grow shrink drain"
+EVENTS="alloc put wait_begin wait_end alloc_fail grow shrink sweep"
 OUT=/tmp/bufpool.trace
 
 stat_of() {
@@ -68,7 +68,7 @@ wait_end want wait_ns err
 alloc_fail want reason err
 grow ok backed
 shrink nr_to_scan freed
-drain moved empty
+sweep moved empty
 EOF
 }
 ktap_test_result "each event has its fields" check_fields
@@ -145,11 +145,11 @@ check_fail() {
 }
 ktap_test_result "bufpool_alloc_fail: exhausted and dying" check_fail
 
-# Destroy drains every magazine: at least one drain per pool with them.
-check_drain() {
-	events_of drain trace | grep -q -E ' moved=[0-9]+ empty=[01]$'
+# Destroy sweeps every magazine: at least one sweep per pool with them.
+check_sweep() {
+	events_of sweep trace | grep -q -E ' moved=[0-9]+ empty=[01]$'
 }
-ktap_test_result "bufpool_drain: traced with what it moved" check_drain
+ktap_test_result "bufpool_sweep: traced with what it moved" check_sweep
 
 check_shrink() {
 	[ "$shrunk" -gt 0 ] || { ktap_print_msg "the shrinker freed nothing"; return 1; }
