@@ -479,6 +479,7 @@ static noinline int bufpool_alloc_slow(struct bufpool *pool, gfp_t gfp,
 			continue;
 		}
 		if ((can_sleep || nb) && !t.queued) {
+			bufpool_test_point(BUFPOOL_TP_ENQUEUE);
 			bufpool_depot_enqueue_locked(pool, w, &flags);
 			t.queued = true;
 			continue;

@@ -254,6 +254,7 @@ enum bufpool_test_point {
 	BUFPOOL_TP_CANCEL,	/* a cancel read the request's pool, unlocked */
 	BUFPOOL_TP_DRAIN,	/* the slow path let go of the pool lock: sweep */
 	BUFPOOL_TP_STEAL,	/* a steal looked at one magazine */
+	BUFPOOL_TP_ENQUEUE,	/* a caller is about to queue, the lock held */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -1704,6 +1704,8 @@ static void bp_magazine_hits(struct kunit *test)
 	/* All but the first few operations hit the magazine. */
 	KUNIT_EXPECT_GE(test, st.mag_hits, ops - 2 * n);
 	KUNIT_EXPECT_LE(test, st.mag_misses, 2 * n);
+	/* The first n grew the pool: misses, counted. */
+	KUNIT_EXPECT_GE(test, st.mag_misses, n);
 	KUNIT_EXPECT_EQ(test, st.backed, n);
 	KUNIT_EXPECT_EQ(test, st.cached, n);
 	bp_destroy(test, pool);
@@ -2138,6 +2140,15 @@ static void bp_mag_hold_irq_put(struct bp_mag_hold *h)
 		udelay(1);
 }
 
+/* A sleeper to hold: bp_alloc_one(), marked for the hook. */
+static int bp_held_alloc(struct bp_worker *w)
+{
+	struct bp_mag_hold *h = w->priv;
+
+	WRITE_ONCE(h->task, current);
+	return bp_alloc_one(w);
+}
+
 static int bp_held_put(struct bp_worker *w)
 {
 	struct bp_mag_hold *h = w->priv;
@@ -2189,6 +2200,66 @@ static void bp_put_vs_sweep(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, bp_join(sleeper));
 	KUNIT_EXPECT_EQ_MSG(test, sleeper->ret, 0,
 			    "the sleeper was left asleep with a buffer idle");
+	if (!sleeper->ret)
+		bufpool_put(sleeper->bufs[0]);
+	bufpool_put_bulk(cap - 1, bufs);
+	bp_destroy(test, pool);
+}
+
+/* A put on CPU 1, once the sleeper on CPU 0 is held before it queues. */
+static int bp_put_when_held(struct bp_worker *w)
+{
+	struct bp_mag_hold *h = w->priv;
+	int i;
+
+	for (i = 0; i < BP_WAIT_MS && !READ_ONCE(h->held); i++)
+		usleep_range(1000, 2000);
+	if (!READ_ONCE(h->held))
+		return -ETIMEDOUT;
+	bufpool_put(w->bufs[0]);
+	WRITE_ONCE(h->go, true);
+	return 0;
+}
+
+/*
+ * Catches a first sleeper that does not sweep the magazines. It found
+ * them all empty, and is held just before it queues (the magazines still
+ * in use) while a put on CPU 1 fills a slot there. Once queued, it must
+ * sweep that buffer out for itself: nothing else will bring it (later
+ * puts go to the depot, allocations leave the magazines alone while
+ * anyone waits), and it would sleep with a buffer idle.
+ */
+static void bp_sweep_finds_late_put(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(8);
+	struct bp_mag_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf **bufs;
+	struct bufpool *pool;
+	struct bp_worker *putter, *sleeper;
+
+	bp_need_cpus(test, cap);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bufs = kunit_kcalloc(test, cap, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	pool = bp_create(test, "kunit-late-put", 64, cap, cap, 0);
+	KUNIT_ASSERT_GT(test, pool->mag_mask, 0);
+	putter = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_put_when_held, .priv = h, .id = 1,
+	});
+	sleeper = bp_new(test, &(struct bp_worker){
+		.pool = pool, .fn = bp_held_alloc, .priv = h,
+		.state = TASK_UNINTERRUPTIBLE, .timeout = msecs_to_jiffies(BP_WAIT_MS),
+	});
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
+	putter->bufs[0] = bufs[cap - 1];
+	bp_mag_hold_on(test, h, BUFPOOL_TP_ENQUEUE);
+	bp_start(test, putter, 1);
+	bp_start(test, sleeper, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(putter));
+	KUNIT_ASSERT_EQ(test, putter->ret, 0);
+	KUNIT_ASSERT_TRUE(test, bp_join(sleeper));
+	KUNIT_EXPECT_EQ_MSG(test, sleeper->ret, 0,
+			    "the first sleeper slept with a buffer idle in a magazine");
 	if (!sleeper->ret)
 		bufpool_put(sleeper->bufs[0]);
 	bufpool_put_bulk(cap - 1, bufs);
@@ -2891,6 +2962,7 @@ static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE_PARAM(bp_exact, bp_ctx_gen_params),
 	KUNIT_CASE_PARAM(bp_grow_in_ctx, bp_ctx_gen_params),
 	KUNIT_CASE(bp_put_vs_sweep),
+	KUNIT_CASE(bp_sweep_finds_late_put),
 	KUNIT_CASE(bp_nested_put),
 	KUNIT_CASE(bp_nested_refill),
 	KUNIT_CASE(bp_steal_two_passes),
