@@ -329,6 +329,7 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
 	bufpool_depot_layout(pool, buf_size);
 	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
 	raw_spin_lock_init(&pool->lock);
+	seqcount_raw_spinlock_init(&pool->depot_seq, &pool->lock);
 	INIT_LIST_HEAD(&pool->waiters);
 	init_completion(&pool->home);
 	err = bufpool_depot_create_cache(pool);
@@ -388,7 +389,7 @@ struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool)
 
 	if (buf) {
 		pool->depot = buf->next;
-		pool->nr_free--;
+		WRITE_ONCE(pool->nr_free, pool->nr_free - 1);
 	}
 	return buf;
 }
@@ -436,7 +437,10 @@ static bool bufpool_depot_can_grow(struct bufpool *pool)
  * Magazines are skipped while anyone waits (returned buffers are theirs)
  * and while the pool is dying. Each time they start being skipped,
  * bypass_gen counts it: a sweep tells by it whether bypass held
- * throughout (bufpool_mag_sweep()).
+ * throughout (bufpool_mag_sweep()). They serve again once the last
+ * waiter has been gone for BUFPOOL_BYPASS_LINGER: waiting episodes that
+ * follow each other closely, as they do on a pool at its cap, then share
+ * one sweep, and its IPIs.
  */
 static void bufpool_depot_update_bypass_locked(struct bufpool *pool)
 {
@@ -444,11 +448,32 @@ static void bufpool_depot_update_bypass_locked(struct bufpool *pool)
 
 	if (bypass == pool->bypass)
 		return;
-	if (bypass)
-		pool->bypass_gen++;
-	else
+	if (!bypass) {
+		bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_BYPASS,
+					     BUFPOOL_BYPASS_LINGER);
+		return;
+	}
+	pool->bypass_gen++;
+	WRITE_ONCE(pool->bypass, true);
+}
+
+/**
+ * bufpool_depot_end_bypass - let the magazines serve again
+ * @pool: the pool
+ *
+ * For the service work, BUFPOOL_BYPASS_LINGER after the last waiter left:
+ * if nobody waits now either.
+ */
+void bufpool_depot_end_bypass(struct bufpool *pool)
+{
+	unsigned long flags;
+
+	bufpool_depot_lock(pool, flags);
+	if (pool->bypass && !pool->dying && !pool->nr_waiters) {
 		pool->mags_empty = false;
-	WRITE_ONCE(pool->bypass, bypass);
+		WRITE_ONCE(pool->bypass, false);
+	}
+	bufpool_depot_unlock(pool, flags);
 }
 
 /* A notify request heads the queue, and the pool may grow for it. */
@@ -511,7 +536,7 @@ static void bufpool_depot_dequeue_locked(struct bufpool *pool,
 					 struct bufpool_waiter *w)
 {
 	list_del_init(&w->node);
-	pool->nr_waiters--;
+	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
 	bufpool_depot_update_bypass_locked(pool);
 	bufpool_depot_kick_head_locked(pool);
 }
@@ -577,20 +602,17 @@ static void bufpool_depot_fire_locked(struct bufpool *pool,
 		irq_work_queue(&nb->work);
 }
 
-/**
- * bufpool_depot_push_locked - a buffer comes home
- * @pool: the pool, whose lock the caller holds
- * @buf: the buffer, marked free
- *
- * To the longest waiter if there is one (served once it holds all it
- * wants), else onto the free list. The waiter cannot leave before the
- * pool lock is released, so waking it here is safe.
+/*
+ * A buffer comes home: to the longest waiter if there is one (served once
+ * it holds all it wants), else onto the free list. The waiter cannot
+ * leave before the pool lock is released, so waking it here is safe.
+ * Inside a write section of @depot_seq.
  */
-void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf)
+static void bufpool_depot_home_locked(struct bufpool *pool,
+				      struct bufpool_buf *buf)
 {
 	struct bufpool_waiter *w = bufpool_depot_first(pool);
 
-	lockdep_assert_held(&pool->lock);
 	if (w) {
 		w->bufs[w->got++] = buf;
 		if (w->got == w->want) {
@@ -604,9 +626,42 @@ void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf)
 	}
 	buf->next = pool->depot;
 	pool->depot = buf;
-	pool->nr_free++;
-	pool->depot_seq++;
+	WRITE_ONCE(pool->nr_free, pool->nr_free + 1);
 	bufpool_depot_check_home_locked(pool);
+}
+
+/**
+ * bufpool_depot_push_locked - a buffer comes home
+ * @pool: the pool, whose lock the caller holds
+ * @buf: the buffer, marked free
+ *
+ * To the longest waiter if there is one (served once it holds all it
+ * wants), else onto the free list.
+ */
+void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	write_seqcount_begin(&pool->depot_seq);
+	bufpool_depot_home_locked(pool, buf);
+	write_seqcount_end(&pool->depot_seq);
+}
+
+/**
+ * bufpool_depot_move_in_locked - buffers taken from magazines come home
+ * @pool: the pool, whose lock the caller holds
+ * @bufs: the buffers
+ * @n: how many
+ *
+ * As bufpool_depot_push_locked(), inside the write section of @depot_seq
+ * that the caller opened before it took them, so that they are never in
+ * neither a magazine nor the depot unseen.
+ */
+void bufpool_depot_move_in_locked(struct bufpool *pool,
+				  struct bufpool_buf **bufs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		bufpool_depot_home_locked(pool, bufs[i]);
 }
 
 /*
@@ -668,9 +723,11 @@ static struct bufpool_buf *bufpool_depot_grow_one_locked(struct bufpool *pool,
 							 unsigned long *flags)
 	__must_hold(&pool->lock)
 {
-	unsigned int slot = ++pool->backed;
+	unsigned int slot = pool->backed + 1;
 	struct bufpool_buf *buf;
 
+	/* Read without the lock by bufpool_take_miss(). */
+	WRITE_ONCE(pool->backed, slot);
 	pool->growing++;
 	bufpool_depot_unlock(pool, *flags);
 	bufpool_test_point(BUFPOOL_TP_GROW);
@@ -679,7 +736,7 @@ static struct bufpool_buf *bufpool_depot_grow_one_locked(struct bufpool *pool,
 	bufpool_depot_lock(pool, *flags);
 	pool->growing--;
 	if (!buf) {
-		pool->backed--;
+		WRITE_ONCE(pool->backed, pool->backed - 1);
 		pool->grow_fails++;
 		return NULL;
 	}
@@ -843,7 +900,7 @@ void bufpool_depot_enqueue_locked(struct bufpool *pool,
 		WRITE_ONCE(nb->pool, pool);
 		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_QUEUED);
 	}
-	pool->nr_waiters++;
+	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
 	bufpool_depot_update_bypass_locked(pool);
 	pool->waits++;
 	/* Under the lock, but bounded: the wait starts here. */
@@ -1011,7 +1068,7 @@ static void bufpool_depot_stop_locked(struct bufpool *pool,
 	bufpool_depot_update_bypass_locked(pool);
 	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
 		list_del_init(&w->node);
-		pool->nr_waiters--;
+		WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
 		if (w->task) {
 			wake_up_process(w->task);
 		} else {
@@ -1123,7 +1180,7 @@ unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n)
 	pool->shrink_scans++;
 	while (freed < n && bufpool_depot_above_reserve_locked(pool) &&
 	       (buf = bufpool_depot_pop_locked(pool))) {
-		pool->backed--;
+		WRITE_ONCE(pool->backed, pool->backed - 1);
 		pool->shrink_freed++;
 		buf->next = list;
 		list = buf;

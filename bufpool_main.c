@@ -253,7 +253,8 @@ EXPORT_SYMBOL_GPL(bufpool_create);
 
 /*
  * What a notify request needs and cannot do itself, in process context:
- * sweep the magazines into the depot for it, grow the pool for it. The
+ * sweep the magazines into the depot for it, grow the pool for it; and
+ * let the magazines serve again a while after the last waiter left. The
  * work counts as a caller inside until it has run (bufpool_depot.c).
  */
 static void bufpool_service(struct work_struct *work)
@@ -272,6 +273,8 @@ static void bufpool_service(struct work_struct *work)
 		bufpool_mag_sweep(pool);
 	if (what & BUFPOOL_SERVICE_GROW)
 		bufpool_depot_grow_for_head(pool);
+	if (what & BUFPOOL_SERVICE_BYPASS)
+		bufpool_depot_end_bypass(pool);
 	bufpool_depot_lock(pool, flags);
 	bufpool_depot_leave(pool, flags);
 }
@@ -398,15 +401,15 @@ static bool bufpool_may_grow(void)
 /*
  * Other CPUs' magazines, for a caller nobody waits ahead of: returns true
  * to look at the depot again (it took some, or the depot or the
- * magazines changed meanwhile); false if all were empty at one instant
- * with the depot (see "Exact at the cap" in bufpool_percpu.c).
+ * magazines changed meanwhile, or the depot holds buffers); false if all
+ * were empty at one instant with the depot (see "Exact at the cap" in
+ * bufpool_percpu.c).
  */
 static bool bufpool_steal_locked(struct bufpool *pool,
 				 struct bufpool_waiter *w,
 				 unsigned long *flags)
 	__must_hold(&pool->lock)
 {
-	unsigned long seq = pool->depot_seq;
 	int got;
 
 	bufpool_depot_unlock(pool, *flags);
@@ -414,7 +417,7 @@ static bool bufpool_steal_locked(struct bufpool *pool,
 	bufpool_depot_lock(pool, *flags);
 	if (got > 0)
 		bufpool_depot_note_out_locked(pool);
-	return got || pool->depot_seq != seq;
+	return got;
 }
 
 /*
@@ -546,6 +549,36 @@ static __always_inline struct bufpool_buf *bufpool_take_hit(struct bufpool *pool
 }
 
 /*
+ * One buffer for a caller whose magazine is empty, while nobody waits:
+ * refill the magazine (from the depot or another CPU's magazine, one
+ * pool lock round trip), only if something may be found there. Else a
+ * caller that could only fail takes what is idle in the magazines, or
+ * learns that nothing is, without taking the pool lock at all: a failed
+ * allocation of a pool at its cap costs two reads of the summary (see
+ * "Exact at the cap" in bufpool_percpu.c). Returns 0 with the buffer,
+ * 1 for the slow path, or -EAGAIN for a failure, counted.
+ */
+static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
+				  struct bufpool_buf **bufp)
+{
+	struct bufpool_waiter w = { .bufs = bufp, .want = 1 };
+	bool others = bufpool_mag_note_empty(pool);
+	int got;
+
+	if ((others || READ_ONCE(pool->nr_free)) && bufpool_mag_refill(pool, bufp))
+		return 0;
+	if (gfpflags_allow_blocking(gfp) || READ_ONCE(pool->nr_waiters) ||
+	    (bufpool_may_grow() && READ_ONCE(pool->backed) < pool->max_bufs))
+		return 1;
+	got = bufpool_mag_steal(pool, &w);
+	if (got)
+		return got > 0 ? 0 : 1;
+	this_cpu_inc(pool->mags->fails);
+	trace_bufpool_alloc_fail(pool, 1, -EAGAIN, false);
+	return -EAGAIN;
+}
+
+/*
  * The allocation miss path, for @n buffers: refill this CPU's magazine
  * (one buffer), or the slow path. Out of line, so that the hit path
  * keeps no waiter on its stack.
@@ -562,12 +595,20 @@ static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 	int err;
 
 	this_cpu_add(pool->mags->misses, n);
-	if (n > 1 || !pool->mag_mask || !bufpool_mag_refill(pool, bufs)) {
-		err = bufpool_alloc_slow(pool, gfp, &w, state, timeout);
+	if (n == 1 && pool->mag_mask && !READ_ONCE(pool->bypass)) {
+		err = bufpool_take_miss_fast(pool, gfp, bufs);
+		if (err > 0)
+			goto slow;
 		if (err)
 			return err;
-		path = BUFPOOL_PATH_SLOW;
+		goto ready;
 	}
+slow:
+	err = bufpool_alloc_slow(pool, gfp, &w, state, timeout);
+	if (err)
+		return err;
+	path = BUFPOOL_PATH_SLOW;
+ready:
 	bufpool_hand_out(pool, n, bufs, gfp, path);
 	return 0;
 }

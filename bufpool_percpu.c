@@ -152,9 +152,9 @@ void bufpool_mag_flag(struct bufpool *pool, struct bufpool_mag *m)
 
 /*
  * This CPU found its own magazine empty: say so in the summary. Only this
- * CPU fills it, and it is not doing so (interrupts are off, and the caller
- * checked that no put of this CPU is under way, see bufpool_mag_refill()),
- * so it stays empty until this CPU's next fill turns the word odd again.
+ * CPU fills it, and it is not doing so (the caller holds the busy marker,
+ * or the CPU is dead), so it stays empty until this CPU's next fill turns
+ * the word odd again.
  */
 static void bufpool_mag_unflag(struct bufpool *pool, struct bufpool_mag *m,
 			       int cpu)
@@ -218,13 +218,14 @@ static unsigned int bufpool_mag_empty_locked(struct bufpool *pool,
 					     unsigned int max)
 {
 	struct bufpool_buf *out[BUFPOOL_LOCKED_MAX];
-	unsigned int n, i;
+	unsigned int n;
 
 	lockdep_assert_held(&pool->lock);
+	write_seqcount_begin(&pool->depot_seq);
 	n = bufpool_mag_take_many(m, pool->mag_mask, out,
 				  min_t(unsigned int, max, BUFPOOL_LOCKED_MAX));
-	for (i = 0; i < n; i++)
-		bufpool_depot_push_locked(pool, out[i]);
+	bufpool_depot_move_in_locked(pool, out, n);
+	write_seqcount_end(&pool->depot_seq);
 	return n;
 }
 
@@ -284,42 +285,132 @@ void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf)
 	bufpool_depot_unlock(pool, flags);
 }
 
+/*
+ * Fill this CPU's magazine, which is not busy, with up to @n of @bufs,
+ * inside a write section of @depot_seq: those that do not fit go to the
+ * depot.
+ */
+static void bufpool_mag_fill_many_locked(struct bufpool *pool,
+					 struct bufpool_mag *m,
+					 struct bufpool_buf **bufs,
+					 unsigned int n)
+{
+	unsigned int i = 0;
+
+	for (; i < n && m->tail - READ_ONCE(m->head) <= pool->mag_mask; i++)
+		bufpool_mag_fill_locked(pool, m, bufs[i]);
+	bufpool_depot_move_in_locked(pool, bufs + i, n - i);
+}
+
+/*
+ * For a refill with the depot empty: take a batch from the first other
+ * CPU's magazine that may hold buffers, one for the caller and the rest
+ * into this CPU's (not @busy), as one move. Costs one take where
+ * stealing for each allocation in turn would cost one each, and bounce
+ * that magazine's cache line with its CPU for every one.
+ */
+static struct bufpool_buf *bufpool_mag_refill_from_others_locked(struct bufpool *pool,
+								 struct bufpool_mag *m,
+								 bool busy)
+{
+	struct bufpool_buf *out[BUFPOOL_MAG_MAX / 2 + 1];
+	unsigned int n = 0, self = smp_processor_id(), cpu;
+
+	for_each_cpu_wrap(cpu, cpu_possible_mask, self) {
+		/* As in bufpool_mag_scan(). */
+		if (cpu == self || !(smp_load_acquire(&pool->mag_state[cpu]) & 1))
+			continue;
+		write_seqcount_begin(&pool->depot_seq);
+		n = bufpool_mag_take_many(per_cpu_ptr(pool->mags, cpu),
+					  pool->mag_mask, out,
+					  busy ? 1 : bufpool_mag_batch(pool) + 1);
+		if (n)
+			bufpool_mag_fill_many_locked(pool, m, out + 1, n - 1);
+		write_seqcount_end(&pool->depot_seq);
+		if (n)
+			break;
+	}
+	if (!n)
+		return NULL;
+	this_cpu_add(pool->mags->steals, n);
+	return out[0];
+}
+
 /**
- * bufpool_mag_refill - refill this CPU's empty magazine from the depot
+ * bufpool_mag_refill - refill this CPU's empty magazine
  * @pool: the pool
  * @bufp: gets one buffer for the caller
  *
- * Half full, and one for the caller; not while anyone waits (the depot's
- * buffers are theirs). This CPU's word in the summary turns even first if
- * its magazine is empty. An allocation nested in a put of this CPU (from
- * an interrupt) gets its one buffer, and leaves the magazine to that put.
+ * Half full, and one for the caller: from the depot, or else from another
+ * CPU's magazine; not while anyone waits (the depot's buffers are
+ * theirs). An allocation nested in a put of this CPU (from an interrupt)
+ * gets its one buffer, and leaves the magazine to that put.
  *
- * Return: true with a buffer in *@bufp; false if the depot is empty or
+ * Return: true with a buffer in *@bufp; false if no buffer was found or
  * someone waits.
  */
 bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 {
-	struct bufpool_buf *buf;
+	struct bufpool_buf *bufs[BUFPOOL_MAG_MAX / 2];
 	struct bufpool_mag *m;
 	unsigned long flags;
-	unsigned int n;
+	unsigned int n = 0;
 	bool busy;
 
 	bufpool_depot_lock(pool, flags);
 	m = this_cpu_ptr(pool->mags);
 	busy = READ_ONCE(m->busy);
-	if (!busy)
-		bufpool_mag_unflag(pool, m, smp_processor_id());
-	*bufp = pool->bypass ? NULL : bufpool_depot_pop_locked(pool);
+	*bufp = NULL;
+	if (pool->bypass)
+		goto unlock;
+	*bufp = bufpool_depot_pop_locked(pool);
 	if (*bufp) {
-		for (n = 0; !busy && n < bufpool_mag_batch(pool) &&
-		     m->tail - READ_ONCE(m->head) <= pool->mag_mask &&
-		     (buf = bufpool_depot_pop_locked(pool)); n++)
-			bufpool_mag_fill_locked(pool, m, buf);
-		bufpool_depot_note_out_locked(pool);
+		write_seqcount_begin(&pool->depot_seq);
+		while (!busy && n < bufpool_mag_batch(pool) &&
+		       (bufs[n] = bufpool_depot_pop_locked(pool)))
+			n++;
+		bufpool_mag_fill_many_locked(pool, m, bufs, n);
+		write_seqcount_end(&pool->depot_seq);
+	} else {
+		*bufp = bufpool_mag_refill_from_others_locked(pool, m, busy);
 	}
+	if (*bufp)
+		bufpool_depot_note_out_locked(pool);
+unlock:
 	bufpool_depot_unlock(pool, flags);
 	return *bufp;
+}
+
+/**
+ * bufpool_mag_note_empty - this CPU found its own magazine empty
+ * @pool: the pool, which has magazines
+ *
+ * Its word in the summary turns even, so that failing allocations skip
+ * it (bufpool_mag_unflag()). Under the busy marker, which keeps a fill of
+ * this CPU nested in this (from an interrupt) out: any context.
+ *
+ * Return: whether any other CPU's magazine may hold buffers.
+ */
+bool bufpool_mag_note_empty(struct bufpool *pool)
+{
+	unsigned int self, cpu;
+	struct bufpool_mag *m;
+	bool others = false;
+
+	preempt_disable();
+	self = smp_processor_id();
+	m = this_cpu_ptr(pool->mags);
+	if (m->flagged && !READ_ONCE(m->busy)) {
+		WRITE_ONCE(m->busy, true);
+		barrier();
+		bufpool_mag_unflag(pool, m, self);
+		barrier();
+		WRITE_ONCE(m->busy, false);
+	}
+	preempt_enable();
+	for_each_possible_cpu(cpu)
+		others |= cpu != self && (READ_ONCE(pool->mag_state[cpu]) & 1);
+	return others;
 }
 
 /**
@@ -395,24 +486,31 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
  *
  * Lock-free, from any context: see "Exact at the cap".
  *
- * Return: how many it took; 0 if every magazine was empty at one instant
- * (two passes read the same); -EAGAIN if they kept changing.
+ * Return: how many it took; 0 if every magazine and the depot were empty
+ * at one instant (two passes read the same, and no buffer came to the
+ * depot or moved meanwhile); -EAGAIN if they kept changing, or the depot
+ * holds buffers.
  */
 int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w)
 {
-	unsigned int had = w->got, tries;
+	unsigned int had = w->got, tries, seq;
 	unsigned long sum;
+	bool depot;
 
 	if (!pool->mag_mask)
-		return 0;
+		return READ_ONCE(pool->nr_free) ? -EAGAIN : 0;
 	for (tries = 0; tries < BUFPOOL_STEAL_TRIES; tries++) {
+		/* Pairs with the write sections around every move. */
+		seq = read_seqcount_begin(&pool->depot_seq);
+		depot = READ_ONCE(pool->nr_free);
 		sum = bufpool_mag_scan(pool, w);
 		if (w->got > had) {
 			this_cpu_add(pool->mags->steals, w->got - had);
 			return w->got - had;
 		}
-		if (bufpool_mag_scan(pool, NULL) == sum)
-			return 0;
+		if (bufpool_mag_scan(pool, NULL) == sum &&
+		    !read_seqcount_retry(&pool->depot_seq, seq))
+			return depot ? -EAGAIN : 0;
 	}
 	return -EAGAIN;
 }

@@ -46,6 +46,7 @@
 #include <linux/preempt.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -184,8 +185,13 @@ struct bufpool {
 	unsigned int growing;		/* of those, being created */
 	unsigned int nr_waiters;
 	unsigned int active;		/* callers inside, and queued work */
-	/* Buffers put on the free list, ever: for bufpool_alloc_slow(). */
-	unsigned long depot_seq;
+	/*
+	 * A write section around every buffer put on the free list, and
+	 * every move between the depot and a magazine or two magazines, so
+	 * that no buffer is ever in neither unseen: the snapshot of
+	 * bufpool_mag_steal() reads it ("Exact at the cap").
+	 */
+	seqcount_raw_spinlock_t depot_seq;
 	/*
 	 * No magazine holds a buffer: a sweep ran to its end after @bypass
 	 * was set, and none takes one while it stays set. @bypass_gen
@@ -226,6 +232,13 @@ struct bufpool {
 /* What the pool's service work is asked to do (bufpool_main.c). */
 #define BUFPOOL_SERVICE_SWEEP	0x1	/* a notify request waits: sweep */
 #define BUFPOOL_SERVICE_GROW	0x2	/* grow for a notify request */
+#define BUFPOOL_SERVICE_BYPASS	0x4	/* the last waiter left a while ago */
+/*
+ * The magazines stay off this long after the last waiter leaves, so that
+ * waiting episodes that follow each other closely pay for one sweep, not
+ * one each (bufpool_depot_update_bypass_locked()).
+ */
+#define BUFPOOL_BYPASS_LINGER	max(HZ / 100, 1)
 
 extern struct mutex bufpool_list_lock;
 extern struct list_head bufpool_list;
@@ -297,6 +310,9 @@ struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
 struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool);
 void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf);
+void bufpool_depot_move_in_locked(struct bufpool *pool,
+				  struct bufpool_buf **bufs, unsigned int n);
+void bufpool_depot_end_bypass(struct bufpool *pool);
 void bufpool_depot_note_out_locked(struct bufpool *pool);
 unsigned int bufpool_depot_out_locked(struct bufpool *pool);
 void bufpool_depot_give_back_locked(struct bufpool *pool,
@@ -340,6 +356,7 @@ void bufpool_mag_exit(void);
 int bufpool_mag_create(struct bufpool *pool);
 void bufpool_mag_destroy(struct bufpool *pool);
 bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp);
+bool bufpool_mag_note_empty(struct bufpool *pool);
 bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 			   struct bufpool_buf **bufs);
 void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf);
