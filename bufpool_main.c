@@ -550,29 +550,31 @@ static __always_inline struct bufpool_buf *bufpool_take_hit(struct bufpool *pool
 
 /*
  * One buffer for a caller whose magazine is empty, while nobody waits:
- * refill the magazine (from the depot or another CPU's magazine, one
- * pool lock round trip), only if something may be found there. Else a
- * caller that could only fail takes what is idle in the magazines, or
- * learns that nothing is, without taking the pool lock at all: a failed
- * allocation of a pool at its cap costs two reads of the summary (see
- * "Exact at the cap" in bufpool_percpu.c). Returns 0 with the buffer,
- * 1 for the slow path, or -EAGAIN for a failure, counted.
+ * refill the magazine (from the depot, or half a magazine from another
+ * CPU's: one pool lock round trip) where that may find enough to be worth
+ * the lock; else take one buffer from another CPU's magazine without a
+ * lock. A caller that could only fail learns that nothing is idle
+ * without the pool lock at all: a failed allocation of a pool at its cap
+ * costs two reads of the summary and of the magazines it marks (see
+ * "Exact at the cap" in bufpool_percpu.c). Returns 0 with the buffer, 1
+ * for the slow path, or -EAGAIN for a failure, counted.
  */
 static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 				  struct bufpool_buf **bufp)
 {
 	struct bufpool_waiter w = { .bufs = bufp, .want = 1 };
-	bool others = bufpool_mag_note_empty(pool);
+	unsigned int most = bufpool_mag_note_empty(pool);
 	int got;
 
-	if ((others || READ_ONCE(pool->nr_free)) && bufpool_mag_refill(pool, bufp))
+	if ((READ_ONCE(pool->nr_free) || most > pool->mag_mask / 2) &&
+	    bufpool_mag_refill(pool, bufp))
 		return 0;
-	if (gfpflags_allow_blocking(gfp) || READ_ONCE(pool->nr_waiters) ||
+	got = bufpool_mag_steal(pool, &w);
+	if (got > 0)
+		return 0;
+	if (got || gfpflags_allow_blocking(gfp) || READ_ONCE(pool->nr_waiters) ||
 	    (bufpool_may_grow() && READ_ONCE(pool->backed) < pool->max_bufs))
 		return 1;
-	got = bufpool_mag_steal(pool, &w);
-	if (got)
-		return got > 0 ? 0 : 1;
 	this_cpu_inc(pool->mags->fails);
 	trace_bufpool_alloc_fail(pool, 1, -EAGAIN, false);
 	return -EAGAIN;

@@ -389,13 +389,13 @@ unlock:
  * it (bufpool_mag_unflag()). Under the busy marker, which keeps a fill of
  * this CPU nested in this (from an interrupt) out: any context.
  *
- * Return: whether any other CPU's magazine may hold buffers.
+ * Return: the most buffers any other CPU's magazine seemed to hold, read
+ * without synchronisation (a hint).
  */
-bool bufpool_mag_note_empty(struct bufpool *pool)
+unsigned int bufpool_mag_note_empty(struct bufpool *pool)
 {
-	unsigned int self, cpu;
+	unsigned int self, cpu, most = 0;
 	struct bufpool_mag *m;
-	bool others = false;
 
 	preempt_disable();
 	self = smp_processor_id();
@@ -408,9 +408,14 @@ bool bufpool_mag_note_empty(struct bufpool *pool)
 		WRITE_ONCE(m->busy, false);
 	}
 	preempt_enable();
-	for_each_possible_cpu(cpu)
-		others |= cpu != self && (READ_ONCE(pool->mag_state[cpu]) & 1);
-	return others;
+	for_each_possible_cpu(cpu) {
+		if (cpu == self || !(READ_ONCE(pool->mag_state[cpu]) & 1))
+			continue;
+		m = per_cpu_ptr(pool->mags, cpu);
+		most = max_t(unsigned int, most,
+			     READ_ONCE(m->tail) - READ_ONCE(m->head));
+	}
+	return most;
 }
 
 /**

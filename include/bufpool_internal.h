@@ -356,7 +356,7 @@ void bufpool_mag_exit(void);
 int bufpool_mag_create(struct bufpool *pool);
 void bufpool_mag_destroy(struct bufpool *pool);
 bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp);
-bool bufpool_mag_note_empty(struct bufpool *pool);
+unsigned int bufpool_mag_note_empty(struct bufpool *pool);
 bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 			   struct bufpool_buf **bufs);
 void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf);
