@@ -73,6 +73,9 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "mag_misses: %llu\n", st.mag_misses);
 	seq_printf(m, "steals: %llu\n", st.steals);
 	seq_printf(m, "sweeps: %llu\n", st.sweeps);
+	seq_printf(m, "barges: %llu\n", st.barges);
+	seq_printf(m, "handoffs: %llu\n", st.handoffs);
+	seq_printf(m, "empty_wakeups: %llu\n", st.empty_wakeups);
 	seq_printf(m, "shrink_scans: %llu\n", st.shrink_scans);
 	seq_printf(m, "shrink_freed: %llu\n", st.shrink_freed);
 	seq_printf(m, "grow_fails: %llu\n", st.grow_fails);

@@ -38,16 +38,30 @@
  * DOC: Waiting
  *
  * Sleepers and notify requests queue in arrival order on the pool's list
- * of waiters. A returned buffer goes straight to the longest waiter,
- * under the pool lock, which wakes a sleeper, or fires a notify request,
- * only once it holds all it asked for. So waiters are served first come,
- * first served; no wakeup can be lost (the hand-over and the sleeper's
- * check share a lock); nobody can steal a buffer between wakeup and
- * return; and a bulk waiter keeps what it is handed until it has
- * everything, so a stream of single requests cannot starve it. A waiter
- * queued behind others gives back what it already holds, so that two
- * bulk requests that each grew part of what they want never wait for
- * each other.
+ * of waiters, and are served in that order; a caller that is running may
+ * take a buffer while the first waiter wakes, at most once per wakeup.
+ *
+ * That is the kernel mutex's answer (``MUTEX_FLAG_HANDOFF``) to what
+ * strict hand-over costs: every returned buffer reserved for a sleeping
+ * task, which idles until that task runs while the caller that returned
+ * it, which wants one again at once, goes to sleep in turn; every buffer
+ * a context switch. So a buffer returned while a single-buffer sleeper
+ * heads the queue goes to the free list and wakes it; a running caller
+ * may take it meanwhile (a barge, counted in ``barges``). A head that
+ * wakes and finds nothing asks for hand-off (``empty_wakeups``): from
+ * then on returned buffers go straight to it, under the pool lock
+ * (``handoffs``), as does the next one after a barge, so that no waiter
+ * is passed over more than once per wakeup. Bulk requests and notify
+ * requests get hand-off from the start: a bulk request must never starve
+ * behind single takers, and a notify request cannot wake up to retry.
+ * Handed-over buffers are counted in the waiter under the lock its check
+ * takes, so no wakeup can be lost; a bulk waiter keeps what it is handed
+ * until it has everything. A waiter queued behind others gives back what
+ * it already holds, so that two bulk requests that each grew part of
+ * what they want never wait for each other. Sleepers whose ``gfp``
+ * forbids I/O or file system recursion (``GFP_NOIO``, ``GFP_NOFS``: the
+ * block path) sleep in ``io_schedule_timeout()`` and count as iowait, as
+ * mempool's do.
  *
  * Only the head of the queue, or anyone while nobody waits, may take
  * from the free list or grow the pool. A notify request at the head
@@ -532,13 +546,113 @@ static void bufpool_depot_kick_head_locked(struct bufpool *pool)
 		bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_GROW, 0);
 }
 
-static void bufpool_depot_dequeue_locked(struct bufpool *pool,
-					 struct bufpool_waiter *w)
+static void bufpool_depot_fire_locked(struct bufpool *pool,
+				      struct bufpool_waiter *w, int err);
+
+static void bufpool_depot_unlink_locked(struct bufpool *pool,
+					struct bufpool_waiter *w)
 {
 	list_del_init(&w->node);
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
 	bufpool_depot_update_bypass_locked(pool);
+}
+
+/* @w holds all it wants: off the queue, and told. */
+static void bufpool_depot_served_locked(struct bufpool *pool,
+					struct bufpool_waiter *w)
+{
+	bufpool_depot_unlink_locked(pool, w);
+	if (w->task)
+		wake_up_process(w->task);
+	else
+		bufpool_depot_fire_locked(pool, w, 0);
+}
+
+/* The head, a single-buffer sleeper, is to look at the free list. */
+static void bufpool_depot_wake_head_locked(struct bufpool *pool,
+					   struct bufpool_waiter *w)
+{
+	if (w->woken || !w->task)
+		return;
+	w->woken = true;
+	wake_up_process(w->task);
+}
+
+/*
+ * The head changed, or buffers it was not woken for are on the free list:
+ * hand them to a head that takes hand-off, wake one that does not, and
+ * let a head wait for growth look. Bounded: BUFPOOL_LOCKED_MAX buffers at
+ * most, after which the head is woken to take the rest itself.
+ */
+static void bufpool_depot_next_head_locked(struct bufpool *pool)
+{
+	unsigned int moved = 0;
+	struct bufpool_waiter *w;
+
+	while ((w = bufpool_depot_first(pool)) && pool->nr_free) {
+		if (!w->handoff && !w->passed) {
+			bufpool_depot_wake_head_locked(pool, w);
+			return;
+		}
+		/* Enough under the lock: a sleeper takes the rest itself. */
+		if (moved++ == BUFPOOL_LOCKED_MAX && w->task) {
+			wake_up_process(w->task);
+			return;
+		}
+		w->bufs[w->got++] = bufpool_depot_pop_locked(pool);
+		pool->handoffs++;
+		if (w->got == w->want)
+			bufpool_depot_served_locked(pool, w);
+	}
 	bufpool_depot_kick_head_locked(pool);
+}
+
+static void bufpool_depot_dequeue_locked(struct bufpool *pool,
+					 struct bufpool_waiter *w)
+{
+	bufpool_depot_unlink_locked(pool, w);
+	bufpool_depot_next_head_locked(pool);
+}
+
+/* Hand @buf to @w, the head, which takes hand-off. */
+static void bufpool_depot_hand_locked(struct bufpool *pool,
+				      struct bufpool_waiter *w,
+				      struct bufpool_buf *buf)
+{
+	w->bufs[w->got++] = buf;
+	if (w->got < w->want)
+		return;
+	bufpool_depot_served_locked(pool, w);
+	bufpool_depot_next_head_locked(pool);
+}
+
+/*
+ * May a caller that is running, not queued, take from the free list
+ * while others wait? Only a buffer left there for a single-buffer sleeper
+ * at the head that has been woken for it and not yet passed over.
+ */
+static bool bufpool_depot_may_barge_locked(struct bufpool *pool)
+{
+	struct bufpool_waiter *head = bufpool_depot_first(pool);
+
+	return head && head->woken && !head->handoff && !head->passed &&
+	       pool->nr_free;
+}
+
+/*
+ * The head looked and found nothing: if it had been woken for a buffer,
+ * that one was taken, and it asks for hand-off.
+ */
+static void bufpool_depot_found_nothing_locked(struct bufpool *pool,
+					       struct bufpool_waiter *w)
+{
+	if (w->woken) {
+		w->handoff = true;
+		w->empty_wakeups++;
+		pool->empty_wakeups++;
+	}
+	w->woken = false;
+	w->passed = false;
 }
 
 /**
@@ -591,7 +705,7 @@ static void bufpool_depot_fire_locked(struct bufpool *pool,
 	u64 ns = bufpool_depot_account_wait_locked(pool, w);
 
 	/* Under the lock: the callback may free its pool. */
-	trace_bufpool_wait_end(pool, w->want, ns, err);
+	trace_bufpool_wait_end(pool, w->want, ns, err, w->empty_wakeups);
 	if (err) {
 		trace_bufpool_alloc_fail(pool, w->want, err, false);
 		this_cpu_inc(pool->mags->fails);
@@ -613,21 +727,18 @@ static void bufpool_depot_home_locked(struct bufpool *pool,
 {
 	struct bufpool_waiter *w = bufpool_depot_first(pool);
 
-	if (w) {
-		w->bufs[w->got++] = buf;
-		if (w->got == w->want) {
-			bufpool_depot_dequeue_locked(pool, w);
-			if (w->task)
-				wake_up_process(w->task);
-			else
-				bufpool_depot_fire_locked(pool, w, 0);
-		}
+	if (w && (w->handoff || w->passed)) {
+		pool->handoffs++;
+		bufpool_depot_hand_locked(pool, w, buf);
 		return;
 	}
 	buf->next = pool->depot;
 	pool->depot = buf;
 	WRITE_ONCE(pool->nr_free, pool->nr_free + 1);
-	bufpool_depot_check_home_locked(pool);
+	if (w)
+		bufpool_depot_wake_head_locked(pool, w);
+	else
+		bufpool_depot_check_home_locked(pool);
 }
 
 /**
@@ -860,18 +971,26 @@ int bufpool_depot_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
 			return -ESHUTDOWN;
 		if (t->queued && list_empty(&w->node))
 			return -ECANCELED;
-		if (t->queued ? bufpool_depot_first(pool) != w : pool->nr_waiters)
+		if (t->queued ? bufpool_depot_first(pool) != w :
+		    pool->nr_waiters && !bufpool_depot_may_barge_locked(pool))
 			return -EAGAIN;
 		buf = bufpool_depot_pop_locked(pool);
 		if (buf) {
+			if (!t->queued && pool->nr_waiters) {
+				bufpool_depot_first(pool)->passed = true;
+				pool->barges++;
+			}
 			w->bufs[w->got++] = buf;
 			bufpool_depot_note_out_locked(pool);
 			bufpool_depot_relax_locked(pool, w->got, flags);
 			continue;
 		}
 		if (!t->grow || t->grow_failed || !t->may_grow ||
-		    !bufpool_depot_can_grow(pool))
+		    !bufpool_depot_can_grow(pool)) {
+			if (t->queued)
+				bufpool_depot_found_nothing_locked(pool, w);
 			return -EAGAIN;
+		}
 		bufpool_depot_grow_locked(pool, w, t, flags);
 	}
 }
@@ -895,6 +1014,10 @@ void bufpool_depot_enqueue_locked(struct bufpool *pool,
 
 	list_add_tail(&w->node, &pool->waiters);
 	w->start = ktime_get_ns();
+	w->handoff = !w->task || w->want > 1;
+	w->woken = false;
+	w->passed = false;
+	w->empty_wakeups = 0;
 	if (nb) {
 		/* Pairs with the acquire in bufpool_depot_dequeue_notify(). */
 		WRITE_ONCE(nb->pool, pool);
@@ -938,7 +1061,11 @@ int bufpool_depot_sleep_locked(struct bufpool *pool, unsigned int state,
 	if (t->grow_failed && bufpool_depot_can_grow(pool))
 		slice = min_t(long, slice, BUFPOOL_GROW_RETRY);
 	bufpool_depot_unlock(pool, *flags);
-	left = schedule_timeout(slice);
+	/* The block path's sleepers count as iowait, as mempool's do. */
+	if ((t->gfp & (__GFP_IO | __GFP_FS)) != (__GFP_IO | __GFP_FS))
+		left = io_schedule_timeout(slice);
+	else
+		left = schedule_timeout(slice);
 	if (*timeout != MAX_SCHEDULE_TIMEOUT)
 		*timeout -= slice - left;
 	t->grow_failed = false;
@@ -987,7 +1114,7 @@ int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 		if (!list_empty(&w->node))
 			bufpool_depot_dequeue_locked(pool, w);
 		ns = bufpool_depot_account_wait_locked(pool, w);
-		trace_bufpool_wait_end(pool, w->want, ns, err);
+		trace_bufpool_wait_end(pool, w->want, ns, err, w->empty_wakeups);
 	}
 	if (err) {
 		/* All or nothing: what we hold goes to the next in line. */
@@ -1178,7 +1305,9 @@ unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n)
 
 	bufpool_depot_lock(pool, flags);
 	pool->shrink_scans++;
-	while (freed < n && bufpool_depot_above_reserve_locked(pool) &&
+	/* Idle buffers while anyone waits are the head's, on its way. */
+	while (freed < n && !pool->nr_waiters &&
+	       bufpool_depot_above_reserve_locked(pool) &&
 	       (buf = bufpool_depot_pop_locked(pool))) {
 		WRITE_ONCE(pool->backed, pool->backed - 1);
 		pool->shrink_freed++;

@@ -413,7 +413,7 @@ static bool bufpool_steal_locked(struct bufpool *pool,
 	int got;
 
 	bufpool_depot_unlock(pool, *flags);
-	got = bufpool_mag_steal(pool, w);
+	got = bufpool_mag_steal(pool, w, NULL);
 	bufpool_depot_lock(pool, *flags);
 	if (got > 0)
 		bufpool_depot_note_out_locked(pool);
@@ -563,14 +563,17 @@ static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 				  struct bufpool_buf **bufp)
 {
 	struct bufpool_waiter w = { .bufs = bufp, .want = 1 };
-	unsigned int most = bufpool_mag_note_empty(pool);
+	unsigned int enough = (pool->mag_mask + 1) / 2;
 	int got;
 
-	if ((READ_ONCE(pool->nr_free) || most > pool->mag_mask / 2) &&
-	    bufpool_mag_refill(pool, bufp))
+	bufpool_mag_note_empty(pool);
+	if (READ_ONCE(pool->nr_free) && bufpool_mag_refill(pool, bufp))
 		return 0;
-	got = bufpool_mag_steal(pool, &w);
+	got = bufpool_mag_steal(pool, &w, &enough);
 	if (got > 0)
+		return 0;
+	/* A magazine with half of one or more: a refill takes that half. */
+	if (!enough && bufpool_mag_refill(pool, bufp))
 		return 0;
 	if (got || gfpflags_allow_blocking(gfp) || READ_ONCE(pool->nr_waiters) ||
 	    (bufpool_may_grow() && READ_ONCE(pool->backed) < pool->max_bufs))
@@ -1186,6 +1189,9 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 	stats->free = pool->nr_free + stats->cached;
 	stats->waiters = pool->nr_waiters;
 	stats->sweeps = pool->sweeps;
+	stats->barges = pool->barges;
+	stats->handoffs = pool->handoffs;
+	stats->empty_wakeups = pool->empty_wakeups;
 	stats->shrink_scans = pool->shrink_scans;
 	stats->shrink_freed = pool->shrink_freed;
 	stats->grow_fails = pool->grow_fails;

@@ -388,34 +388,21 @@ unlock:
  * Its word in the summary turns even, so that failing allocations skip
  * it (bufpool_mag_unflag()). Under the busy marker, which keeps a fill of
  * this CPU nested in this (from an interrupt) out: any context.
- *
- * Return: the most buffers any other CPU's magazine seemed to hold, read
- * without synchronisation (a hint).
  */
-unsigned int bufpool_mag_note_empty(struct bufpool *pool)
+void bufpool_mag_note_empty(struct bufpool *pool)
 {
-	unsigned int self, cpu, most = 0;
 	struct bufpool_mag *m;
 
 	preempt_disable();
-	self = smp_processor_id();
 	m = this_cpu_ptr(pool->mags);
 	if (m->flagged && !READ_ONCE(m->busy)) {
 		WRITE_ONCE(m->busy, true);
 		barrier();
-		bufpool_mag_unflag(pool, m, self);
+		bufpool_mag_unflag(pool, m, smp_processor_id());
 		barrier();
 		WRITE_ONCE(m->busy, false);
 	}
 	preempt_enable();
-	for_each_possible_cpu(cpu) {
-		if (cpu == self || !(READ_ONCE(pool->mag_state[cpu]) & 1))
-			continue;
-		m = per_cpu_ptr(pool->mags, cpu);
-		most = max_t(unsigned int, most,
-			     READ_ONCE(m->tail) - READ_ONCE(m->head));
-	}
-	return most;
 }
 
 /**
@@ -447,15 +434,18 @@ bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 
 /*
  * One pass over the magazines that may hold buffers, this CPU's first:
- * with @w, taking what it finds into @w until it has all it wants; and a
- * sum of everything it read, to compare with another pass.
+ * with @w, taking what it finds into @w until it has all it wants, unless
+ * a magazine holds @enough or more (then *@enough is set and nothing is
+ * taken: a refill takes half of it at once); and a sum of everything it
+ * read, to compare with another pass.
  */
 static unsigned long bufpool_mag_scan(struct bufpool *pool,
-				      struct bufpool_waiter *w)
+				      struct bufpool_waiter *w,
+				      unsigned int *enough)
 {
 	struct bufpool_buf *buf;
 	struct bufpool_mag *m;
-	unsigned long sum = 0;
+	unsigned long sum = 0, head, tail;
 	unsigned int cpu;
 	u32 state;
 
@@ -467,14 +457,23 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
 		 */
 		state = smp_load_acquire(&pool->mag_state[cpu]);
 		sum += state;
-		if (state & 1) {
-			m = per_cpu_ptr(pool->mags, cpu);
-			/* Pairs with the release in bufpool_mag_put(). */
-			sum += READ_ONCE(m->head) + smp_load_acquire(&m->tail);
-			while (w && w->got < w->want &&
-			       (buf = bufpool_mag_take(m, pool->mag_mask)))
-				w->bufs[w->got++] = buf;
+		if (!(state & 1))
+			goto next;
+		m = per_cpu_ptr(pool->mags, cpu);
+		head = READ_ONCE(m->head);
+		/* Pairs with the release in bufpool_mag_put(). */
+		tail = smp_load_acquire(&m->tail);
+		sum += head + tail;
+		if (!w)
+			continue;
+		if (enough && tail - head >= *enough) {
+			*enough = 0;
+			return sum;
 		}
+		while (w->got < w->want &&
+		       (buf = bufpool_mag_take(m, pool->mag_mask)))
+			w->bufs[w->got++] = buf;
+next:
 		if (!w)
 			continue;
 		bufpool_test_point(BUFPOOL_TP_STEAL);
@@ -488,6 +487,9 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
  * bufpool_mag_steal - take idle buffers from any CPU's magazine
  * @pool: the pool; the caller holds none of its locks
  * @w: the caller's waiter: what it wants, and where the buffers go
+ * @enough: if not NULL, a magazine holding this many or more is left
+ *	alone and *@enough set to 0: half of it is the caller's to refill
+ *	from (one move, under the pool lock, not one take per allocation)
  *
  * Lock-free, from any context: see "Exact at the cap".
  *
@@ -496,7 +498,8 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
  * depot or moved meanwhile); -EAGAIN if they kept changing, or the depot
  * holds buffers.
  */
-int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w)
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w,
+		      unsigned int *enough)
 {
 	unsigned int had = w->got, tries, seq;
 	unsigned long sum;
@@ -508,12 +511,14 @@ int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w)
 		/* Pairs with the write sections around every move. */
 		seq = read_seqcount_begin(&pool->depot_seq);
 		depot = READ_ONCE(pool->nr_free);
-		sum = bufpool_mag_scan(pool, w);
+		sum = bufpool_mag_scan(pool, w, enough);
 		if (w->got > had) {
 			this_cpu_add(pool->mags->steals, w->got - had);
 			return w->got - had;
 		}
-		if (bufpool_mag_scan(pool, NULL) == sum &&
+		if (enough && !*enough)
+			return -EAGAIN;
+		if (bufpool_mag_scan(pool, NULL, NULL) == sum &&
 		    !read_seqcount_retry(&pool->depot_seq, seq))
 			return depot ? -EAGAIN : 0;
 	}

@@ -208,6 +208,9 @@ struct bufpool {
 	u64 wait_ns_total;
 	u64 wait_ns_max;
 	u64 sweeps;
+	u64 barges;
+	u64 handoffs;
+	u64 empty_wakeups;
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
@@ -356,12 +359,13 @@ void bufpool_mag_exit(void);
 int bufpool_mag_create(struct bufpool *pool);
 void bufpool_mag_destroy(struct bufpool *pool);
 bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp);
-unsigned int bufpool_mag_note_empty(struct bufpool *pool);
+void bufpool_mag_note_empty(struct bufpool *pool);
 bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 			   struct bufpool_buf **bufs);
 void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_mag_flush(struct bufpool *pool, struct bufpool_mag *m);
-int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w);
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w,
+		      unsigned int *enough);
 void bufpool_mag_sweep(struct bufpool *pool);
 unsigned int bufpool_mag_cached(struct bufpool *pool);
 unsigned long bufpool_mag_shrink(struct bufpool *pool, unsigned long n);

@@ -64,7 +64,7 @@ check_fields() {
 alloc buf path
 put buf
 wait_begin want waiters notify
-wait_end want wait_ns err
+wait_end want wait_ns err empty_wakeups
 alloc_fail want reason err
 grow ok backed
 shrink nr_to_scan freed
@@ -131,9 +131,9 @@ ktap_test_result "bufpool_grow: one per buffer created" check_grow
 
 check_wait() {
 	events_of wait_begin trace | grep -q ' want=1 waiters=1 notify=1$' &&
-	events_of wait_end trace | grep -q -E ' want=1 wait_ns=[0-9]+ err=0$' &&
+	events_of wait_end trace | grep -q -E ' want=1 wait_ns=[0-9]+ err=0 empty_wakeups=0$' &&
 	events_of wait_begin trdie | grep -q ' notify=1$' &&
-	events_of wait_end trdie | grep -q ' err=-108$'
+	events_of wait_end trdie | grep -q ' err=-108 empty_wakeups=0$'
 }
 ktap_test_result "bufpool_wait_begin and _end: a notify request served, one failed" check_wait
 

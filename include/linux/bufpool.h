@@ -125,6 +125,9 @@ struct bufpool_params {
  *	be told the pool is empty while buffers idled there.
  * @sweeps: times every magazine was emptied into the depot for the
  *	waiters, or for a destroy.
+ * @barges: buffers a running caller took while the first waiter woke.
+ * @handoffs: buffers handed straight to a waiter that had asked for them.
+ * @empty_wakeups: waiters that woke for a buffer and found it taken.
  * @shrink_scans: shrinker scans of this pool.
  * @shrink_freed: idle buffers the shrinker gave back to the system.
  * @grow_fails: buffers the pool could not create under memory pressure.
@@ -149,6 +152,9 @@ struct bufpool_stats {
 	u64 mag_misses;
 	u64 steals;
 	u64 sweeps;
+	u64 barges;
+	u64 handoffs;
+	u64 empty_wakeups;
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
@@ -166,6 +172,11 @@ struct bufpool_stats {
  * @submitting: its caller is still inside bufpool: a notify request
  *	dequeued meanwhile is answered by that call's return, not by its
  *	callback.
+ * @handoff: returned buffers go straight to it, at the head: it asked
+ *	(it woke and found nothing), or it is a bulk or notify request.
+ * @woken: at the head, woken for a buffer left on the free list.
+ * @passed: a running caller took that buffer: the next is handed over.
+ * @empty_wakeups: times it woke for a buffer and found none.
  *
  * Public only so that &struct bufpool_notify can embed one. All fields but
  * @task are under the pool lock.
@@ -178,6 +189,10 @@ struct bufpool_waiter {
 	unsigned int got;
 	u64 start;
 	bool submitting;
+	bool handoff;
+	bool woken;
+	bool passed;
+	unsigned int empty_wakeups;
 };
 
 /**

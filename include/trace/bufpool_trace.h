@@ -125,18 +125,21 @@ TRACE_EVENT(bufpool_wait_begin,
 /* @err: 0 if the waiter got all it wanted. */
 TRACE_EVENT(bufpool_wait_end,
 	    TP_PROTO(const struct bufpool *pool, unsigned int want, u64 wait_ns,
-		     int err),
-	    TP_ARGS(pool, want, wait_ns, err),
+		     int err, unsigned int empty_wakeups),
+	    TP_ARGS(pool, want, wait_ns, err, empty_wakeups),
 	    TP_STRUCT__entry(__array(char, pool, BUFPOOL_NAME_MAX + 1)
 			     __field(unsigned int, want)
 			     __field(int, err)
-			     __field(u64, wait_ns)),
+			     __field(u64, wait_ns)
+			     __field(unsigned int, empty_wakeups)),
 	    TP_fast_assign(strscpy(__entry->pool, pool->name, BUFPOOL_NAME_MAX + 1);
 			   __entry->want = want;
 			   __entry->err = err;
-			   __entry->wait_ns = wait_ns;),
-	    TP_printk("pool=%s want=%u wait_ns=%llu err=%d", __entry->pool,
-		      __entry->want, __entry->wait_ns, __entry->err));
+			   __entry->wait_ns = wait_ns;
+			   __entry->empty_wakeups = empty_wakeups;),
+	    TP_printk("pool=%s want=%u wait_ns=%llu err=%d empty_wakeups=%u",
+		      __entry->pool, __entry->want, __entry->wait_ns,
+		      __entry->err, __entry->empty_wakeups));
 
 TRACE_EVENT(bufpool_alloc_fail,
 	    TP_PROTO(const struct bufpool *pool, unsigned int want, int err,
