@@ -732,6 +732,21 @@ static void bufpool_depot_home_locked(struct bufpool *pool,
 		bufpool_depot_hand_locked(pool, w, buf);
 		return;
 	}
+	/*
+	 * The head was woken for a buffer on the free list already: this one
+	 * is the next single-buffer waiter's, so that no sleeper sleeps while
+	 * a buffer idles.
+	 */
+	if (w && w->woken && !list_is_last(&w->node, &pool->waiters)) {
+		struct bufpool_waiter *next = list_next_entry(w, node);
+
+		if (next->want - next->got == 1) {
+			pool->handoffs++;
+			next->bufs[next->got++] = buf;
+			bufpool_depot_served_locked(pool, next);
+			return;
+		}
+	}
 	buf->next = pool->depot;
 	pool->depot = buf;
 	WRITE_ONCE(pool->nr_free, pool->nr_free + 1);
@@ -1069,6 +1084,7 @@ int bufpool_depot_sleep_locked(struct bufpool *pool, unsigned int state,
 	if (*timeout != MAX_SCHEDULE_TIMEOUT)
 		*timeout -= slice - left;
 	t->grow_failed = false;
+	bufpool_test_point(BUFPOOL_TP_WOKEN);
 	bufpool_depot_lock(pool, *flags);
 	return 0;
 }

@@ -271,6 +271,7 @@ enum bufpool_test_point {
 	BUFPOOL_TP_DRAIN,	/* the slow path let go of the pool lock: sweep */
 	BUFPOOL_TP_STEAL,	/* a steal looked at one magazine */
 	BUFPOOL_TP_ENQUEUE,	/* a caller is about to queue, the lock held */
+	BUFPOOL_TP_WOKEN,	/* a sleeper woke, the lock not yet taken */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -472,9 +472,8 @@ static void bq_exit(struct kunit *test)
 			kunit_err(test, "worker %d would not finish: left running\n", i);
 			continue;
 		}
-		/* A sleeper's buffers, or one a putter never got to put. */
-		if ((w->fn == bq_sleeper || (w->fn == bq_putter && !w->started)) &&
-		    !IS_ERR_OR_NULL(w->buf))
+		/* What a worker got, or what a putter never got to put. */
+		if ((w->fn != bq_putter || !w->started) && !IS_ERR_OR_NULL(w->buf))
 			bufpool_put(w->buf);
 		if (w->fn == bq_bulk_sleeper && w->started && !w->ret)
 			bufpool_put_bulk(w->n, w->bufs);
@@ -941,6 +940,297 @@ static void bq_destroy_async_no_release(struct kunit *test)
 			      "the pool is never freed");
 }
 
+/* Suite: waiting at the head, and barging */
+
+static bool bq_asleep(struct task_struct *task)
+{
+	return READ_ONCE(task->__state) & (TASK_UNINTERRUPTIBLE | TASK_INTERRUPTIBLE);
+}
+
+/*
+ * Catches barging allowed more than once per wakeup. Two buffers are
+ * returned while the sleeper at the head is woken but has not looked
+ * yet (held): one running caller may take one of them, a second may not,
+ * and the sleeper gets the other.
+ */
+static void bq_barge_once_per_wakeup(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 2, 2,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bq_worker *s = bq_start(test, bq_sleeper, pool, -1);
+	struct bq_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf *barged, *second;
+	struct bufpool_stats st;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bq_hold(test, pool);
+	bq_hold(test, pool);
+	bq_hold_arm(h, BUFPOOL_TP_WOKEN, s->task, false);
+	bq_go(s);
+	KUNIT_ASSERT_TRUE(test, bq_wait_for(pool, bq_has_waiter));
+	bq_put_last(test);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	bq_put_last(test);
+	barged = bufpool_alloc(pool, GFP_ATOMIC);
+	second = bufpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, barged, "no running caller could take a buffer");
+	KUNIT_EXPECT_NULL_MSG(test, second, "the head was passed over twice in one wakeup");
+	if (barged)
+		bq_keep(test, barged);
+	if (second)
+		bq_keep(test, second);
+	bq_hold_release(h);
+	KUNIT_ASSERT_TRUE(test, bq_join(s));
+	KUNIT_EXPECT_EQ(test, s->ret, 0);
+	st = bq_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.barges, 1);
+	KUNIT_EXPECT_EQ(test, st.empty_wakeups, 0);
+}
+
+/*
+ * Catches a head that never asks for hand-off. Woken for a buffer that a
+ * running caller then takes, it finds nothing: from then on the next
+ * returned buffer must go straight to it, and another running caller
+ * must not get that one.
+ */
+static void bq_handoff_after_empty_wakeup(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 1, 1,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bq_worker *s = bq_start(test, bq_sleeper, pool, -1);
+	struct bq_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_buf *barged, *after;
+	struct bufpool_stats st;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bq_hold(test, pool);
+	bq_hold_arm(h, BUFPOOL_TP_WOKEN, s->task, false);
+	bq_go(s);
+	KUNIT_ASSERT_TRUE(test, bq_wait_for(pool, bq_has_waiter));
+	bq_put_last(test);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	barged = bufpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_ASSERT_NOT_NULL(test, barged);
+	bq_hold_release(h);
+	/* It looked, found nothing, and sleeps again. */
+	for (i = 0; i < 5000 && !(bq_stats(pool).empty_wakeups && bq_asleep(s->task)); i++)
+		usleep_range(500, 1000);
+	KUNIT_ASSERT_EQ(test, bq_stats(pool).empty_wakeups, 1);
+	bufpool_put(barged);
+	after = bufpool_alloc(pool, GFP_ATOMIC);
+	KUNIT_EXPECT_NULL_MSG(test, after, "the next buffer was taken from under the head");
+	if (after)
+		bq_keep(test, after);
+	KUNIT_ASSERT_TRUE(test, bq_join(s));
+	KUNIT_EXPECT_EQ(test, s->ret, 0);
+	st = bq_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.barges, 1);
+	KUNIT_EXPECT_EQ(test, st.handoffs, 1);
+}
+
+/* A bit-field: no READ_ONCE(). Set before the task sleeps, read while it does. */
+static bool bq_in_iowait(struct task_struct *task)
+{
+	return task->in_iowait;
+}
+
+static int bq_noio_sleeper(struct bq_worker *w)
+{
+	w->buf = bufpool_alloc_wait(w->pool, w->n ? GFP_NOIO : GFP_KERNEL,
+				    TASK_UNINTERRUPTIBLE, BQ_WAIT);
+	return PTR_ERR_OR_ZERO(w->buf);
+}
+
+/*
+ * Catches a block-path sleeper (GFP_NOIO) that does not count as iowait,
+ * as mempool's do, and a GFP_KERNEL one that does.
+ */
+static void bq_noio_iowait(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 1, 1, 0);
+	struct bq_worker *io = bq_start(test, bq_noio_sleeper, pool, -1);
+	struct bq_worker *plain = bq_start(test, bq_noio_sleeper, pool, -1);
+	int i;
+
+	bq_hold(test, pool);
+	io->n = 1;
+	bq_go(io);
+	bq_go(plain);
+	for (i = 0; i < 5000 && bq_stats(pool).waiters < 2; i++)
+		usleep_range(500, 1000);
+	KUNIT_ASSERT_EQ(test, bq_stats(pool).waiters, 2);
+	KUNIT_EXPECT_TRUE(test, bq_in_iowait(io->task));
+	KUNIT_EXPECT_FALSE(test, bq_in_iowait(plain->task));
+	bq_put_last(test);
+	KUNIT_ASSERT_TRUE(test, bq_join(io));
+	bufpool_put(io->buf);
+	io->buf = NULL;
+	KUNIT_ASSERT_TRUE(test, bq_join(plain));
+}
+
+static int bq_signalled(struct bq_worker *w)
+{
+	allow_signal(SIGUSR1);
+	allow_signal(SIGKILL);
+	w->buf = bufpool_alloc_wait(w->pool, GFP_KERNEL, w->n,
+				    msecs_to_jiffies(300));
+	return PTR_ERR_OR_ZERO(w->buf);
+}
+
+/*
+ * The wait states as promised: TASK_KILLABLE ignores a signal that is
+ * not fatal and leaves on SIGKILL; TASK_UNINTERRUPTIBLE ignores both
+ * (and leaves at its timeout). Catches a wait that any signal ends.
+ */
+static void bq_wait_states(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 1, 1, 0);
+	struct bq_worker *k = bq_start(test, bq_signalled, pool, -1);
+	struct bq_worker *u = bq_start(test, bq_signalled, pool, -1);
+	int i;
+
+	bq_hold(test, pool);
+	k->n = TASK_KILLABLE;
+	u->n = TASK_UNINTERRUPTIBLE;
+	bq_go(k);
+	bq_go(u);
+	for (i = 0; i < 5000 && bq_stats(pool).waiters < 2; i++)
+		usleep_range(500, 1000);
+	KUNIT_ASSERT_EQ(test, bq_stats(pool).waiters, 2);
+	send_sig(SIGUSR1, k->task, 1);
+	send_sig(SIGUSR1, u->task, 1);
+	msleep(50);
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&k->done),
+			       "a killable wait ended on a signal that is not fatal");
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&u->done),
+			       "an uninterruptible wait ended on a signal");
+	send_sig(SIGKILL, k->task, 1);
+	send_sig(SIGKILL, u->task, 1);
+	KUNIT_ASSERT_TRUE(test, bq_join(k));
+	KUNIT_EXPECT_EQ(test, k->ret, -EINTR);
+	KUNIT_ASSERT_TRUE(test, bq_join(u));
+	KUNIT_EXPECT_EQ_MSG(test, u->ret, -ETIMEDOUT,
+			    "an uninterruptible wait ended on SIGKILL");
+}
+
+/*
+ * Catches a bulk request queued behind another that keeps what it holds:
+ * two bulk requests for 3 of a pool of 4, each having grown 2 (the first
+ * because its third growth failed), would wait for each other forever.
+ * Queued behind the first, the second gives its 2 back: the first is
+ * served, and the second once the first's are home.
+ */
+static void bq_bulk_give_back(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 4, 0,
+					 BUFPOOL_F_NO_MAGAZINES);
+	struct bq_worker *a = bq_start(test, bq_bulk_sleeper, pool, -1);
+	struct bq_worker *b = bq_start(test, bq_bulk_sleeper, pool, -1);
+	struct bq_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bq_need_faults(test);
+	a->n = 3;
+	b->n = 3;
+	/* Hold a at its third growth, then make that growth fail. */
+	bq_hold_arm(h, BUFPOOL_TP_GROW, a->task, false);
+	bq_go(a);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	bq_hold_again(h);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	bq_hold_again(h);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	bq_faults_on();
+	bq_hold_release(h);
+	KUNIT_ASSERT_TRUE(test, bq_wait_for(pool, bq_has_waiter));
+	bq_faults_off();
+	/* a waits with 2 (it retries its growth, but the pool is now b's). */
+	bq_go(b);
+	KUNIT_ASSERT_TRUE(test, bq_join(a));
+	KUNIT_EXPECT_EQ_MSG(test, a->ret, 0, "two bulk requests waited for each other");
+	for (i = 0; !a->ret && i < 3; i++)
+		bufpool_put(a->bufs[i]);
+	a->ret = -1;
+	KUNIT_ASSERT_TRUE(test, bq_join(b));
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+}
+
+static int bq_single_taker(struct bq_worker *w)
+{
+	struct bufpool_buf *buf;
+	unsigned long end = jiffies + HZ / 2;
+
+	while (time_before(jiffies, end)) {
+		buf = bufpool_alloc_wait(w->pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE, BQ_WAIT);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		bufpool_put(buf);
+	}
+	return 0;
+}
+
+/* Bulk requests for w->n, 20 of them, each put back at once. */
+static int bq_bulk_loop(struct bq_worker *w)
+{
+	int i, err;
+
+	for (i = 0; i < 20; i++) {
+		err = bufpool_alloc_bulk_wait(w->pool, GFP_KERNEL, w->n, w->bufs,
+					      TASK_UNINTERRUPTIBLE, BQ_WAIT);
+		if (err)
+			return err;
+		bufpool_put_bulk(w->n, w->bufs);
+	}
+	return 0;
+}
+
+/*
+ * Catches a bulk waiter starved by single takers that barge: three
+ * threads hammer a pool of 4 one buffer at a time while a fourth wants 3
+ * at once, twenty times: every bulk request completes within its wait.
+ */
+static void bq_bulk_among_singles(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 4, 4, 0);
+	struct bq_worker *bulk = bq_start(test, bq_bulk_loop, pool, -1);
+	struct bq_worker *t[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		t[i] = bq_start(test, bq_single_taker, pool, -1);
+	bulk->n = 3;
+	for (i = 0; i < 3; i++)
+		bq_go(t[i]);
+	bq_go(bulk);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&bulk->done, 4 * BQ_WAIT));
+	KUNIT_EXPECT_EQ_MSG(test, bulk->ret, 0, "a bulk request starved");
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_TRUE(test, bq_join(t[i]));
+		KUNIT_EXPECT_EQ(test, t[i]->ret, 0);
+	}
+}
+
+static struct kunit_case bq_wait_cases[] = {
+	KUNIT_CASE(bq_barge_once_per_wakeup),
+	KUNIT_CASE(bq_handoff_after_empty_wakeup),
+	KUNIT_CASE(bq_noio_iowait),
+	KUNIT_CASE(bq_wait_states),
+	KUNIT_CASE(bq_bulk_give_back),
+	KUNIT_CASE(bq_bulk_among_singles),
+	{}
+};
+
+static struct kunit_suite bq_wait_suite = {
+	.name = "bufpool_queue_wait",
+	.init = bq_init,
+	.exit = bq_exit,
+	.suite_init = bp_log_start,
+	.suite_exit = bp_log_stop,
+	.test_cases = bq_wait_cases,
+};
+
 static struct kunit_case bq_notify_cases[] = {
 	KUNIT_CASE(bq_notify_grows_below_cap),
 	KUNIT_CASE(bq_notify_head_kick),
@@ -981,7 +1271,7 @@ static struct kunit_suite bq_destroy_suite = {
 	.test_cases = bq_destroy_cases,
 };
 
-kunit_test_suites(&bq_notify_suite, &bq_destroy_suite);
+kunit_test_suites(&bq_notify_suite, &bq_destroy_suite, &bq_wait_suite);
 
 MODULE_DESCRIPTION("KUnit tests for bufpool's queue: waiters, notify requests, destroy races");
 MODULE_LICENSE("GPL");
