@@ -701,7 +701,7 @@ static u64 bufpool_depot_account_wait_locked(struct bufpool *pool,
 static void bufpool_depot_fire_locked(struct bufpool *pool,
 				      struct bufpool_waiter *w, int err)
 {
-	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	struct bufpool_req *req = bufpool_waiter_req(w);
 	u64 ns = bufpool_depot_account_wait_locked(pool, w);
 
 	/* Under the lock: the callback may free its pool. */
@@ -710,10 +710,10 @@ static void bufpool_depot_fire_locked(struct bufpool *pool,
 		trace_bufpool_alloc_fail(pool, w->want, err, false);
 		this_cpu_inc(pool->mags->fails);
 	}
-	nb->err = err;
-	atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+	req->err = err;
+	atomic_set(&req->state, BUFPOOL_NOTIFY_FIRING);
 	if (!w->submitting)
-		irq_work_queue(&nb->work);
+		irq_work_queue(&req->work);
 }
 
 /*
@@ -800,6 +800,7 @@ void bufpool_depot_move_in_locked(struct bufpool *pool,
 static bool bufpool_depot_relax_locked(struct bufpool *pool,
 				       unsigned int moved,
 				       unsigned long *flags)
+	__must_hold(&pool->lock)
 {
 	if (moved % BUFPOOL_LOCKED_MAX)
 		return false;
@@ -1025,7 +1026,7 @@ void bufpool_depot_enqueue_locked(struct bufpool *pool,
 				  struct bufpool_waiter *w,
 				  unsigned long *flags)
 {
-	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	struct bufpool_req *req = bufpool_waiter_req(w);
 
 	list_add_tail(&w->node, &pool->waiters);
 	w->start = ktime_get_ns();
@@ -1033,16 +1034,16 @@ void bufpool_depot_enqueue_locked(struct bufpool *pool,
 	w->woken = false;
 	w->passed = false;
 	w->empty_wakeups = 0;
-	if (nb) {
+	if (req) {
 		/* Pairs with the acquire in bufpool_depot_dequeue_notify(). */
-		WRITE_ONCE(nb->pool, pool);
-		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_QUEUED);
+		WRITE_ONCE(req->pool, pool);
+		atomic_set_release(&req->state, BUFPOOL_NOTIFY_QUEUED);
 	}
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
 	bufpool_depot_update_bypass_locked(pool);
 	pool->waits++;
 	/* Under the lock, but bounded: the wait starts here. */
-	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, nb);
+	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, req != NULL);
 	if (bufpool_depot_first(pool) != w)
 		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
 }
@@ -1110,18 +1111,18 @@ int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 			     struct bufpool_take *t, int err,
 			     unsigned long *flags)
 {
-	struct bufpool_notify *nb = bufpool_waiter_notify(w);
+	struct bufpool_req *req = bufpool_waiter_req(w);
 	u64 ns;
 
 	w->submitting = false;
-	if (nb && t->queued && list_empty(&w->node)) {
-		err = nb->err;
+	if (req && t->queued && list_empty(&w->node)) {
+		err = req->err;
 		if (err)
 			bufpool_depot_give_back_locked(pool, w->bufs, &w->got,
 						       flags);
 		goto idle;
 	}
-	if (nb && t->queued && err == -EAGAIN) {
+	if (req && t->queued && err == -EAGAIN) {
 		if (bufpool_depot_first(pool) == w)
 			bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_GROW, 0);
 		return -EINPROGRESS;
@@ -1139,14 +1140,14 @@ int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 		trace_bufpool_alloc_fail(pool, w->want, err, t->grow_failed);
 	}
 idle:
-	if (nb)
-		atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	if (req)
+		atomic_set_release(&req->state, BUFPOOL_NOTIFY_IDLE);
 	return err;
 }
 
 /**
- * bufpool_depot_dequeue_notify - take a notify request off its queue
- * @nb: the request
+ * bufpool_depot_dequeue_req - take a notify request off its queue
+ * @req: the request
  *
  * For bufpool_notify_cancel(): what it held so far goes to the next in
  * line. Queued, its pool cannot have been destroyed (that fires every
@@ -1155,15 +1156,15 @@ idle:
  *
  * Return: true if it was queued and is not any more.
  */
-bool bufpool_depot_dequeue_notify(struct bufpool_notify *nb)
+bool bufpool_depot_dequeue_req(struct bufpool_req *req)
 {
 	struct bufpool *pool;
 	unsigned long flags;
 	bool dequeued = false;
 
 	rcu_read_lock();
-	if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED) {
-		pool = READ_ONCE(nb->pool);
+	if (atomic_read_acquire(&req->state) == BUFPOOL_NOTIFY_QUEUED) {
+		pool = READ_ONCE(req->pool);
 		bufpool_test_point(BUFPOOL_TP_CANCEL);
 		bufpool_depot_lock(pool, flags);
 		/*
@@ -1172,18 +1173,18 @@ bool bufpool_depot_dequeue_notify(struct bufpool_notify *nb)
 		 * lock says. Pairs with the release in
 		 * bufpool_depot_enqueue_locked().
 		 */
-		if (atomic_read_acquire(&nb->state) == BUFPOOL_NOTIFY_QUEUED &&
-		    READ_ONCE(nb->pool) == pool) {
-			bufpool_depot_dequeue_locked(pool, &nb->w);
-			bufpool_depot_give_back_locked(pool, nb->w.bufs,
-						       &nb->w.got, &flags);
-			bufpool_depot_account_wait_locked(pool, &nb->w);
-			if (nb->w.submitting) {
+		if (atomic_read_acquire(&req->state) == BUFPOOL_NOTIFY_QUEUED &&
+		    READ_ONCE(req->pool) == pool) {
+			bufpool_depot_dequeue_locked(pool, &req->w);
+			bufpool_depot_give_back_locked(pool, req->w.bufs,
+						       &req->w.got, &flags);
+			bufpool_depot_account_wait_locked(pool, &req->w);
+			if (req->w.submitting) {
 				/* Its call is inside: it returns -ECANCELED. */
-				nb->err = -ECANCELED;
-				atomic_set(&nb->state, BUFPOOL_NOTIFY_FIRING);
+				req->err = -ECANCELED;
+				atomic_set(&req->state, BUFPOOL_NOTIFY_FIRING);
 			} else {
-				atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+				atomic_set(&req->state, BUFPOOL_NOTIFY_IDLE);
 			}
 			dequeued = true;
 		}
@@ -1216,7 +1217,7 @@ static void bufpool_depot_stop_locked(struct bufpool *pool,
 			wake_up_process(w->task);
 		} else {
 			list_add_tail(&w->node, &notified);
-			atomic_set(&bufpool_waiter_notify(w)->state,
+			atomic_set(&bufpool_waiter_req(w)->state,
 				   BUFPOOL_NOTIFY_FIRING);
 		}
 	}

@@ -455,8 +455,8 @@ static noinline int bufpool_alloc_slow(struct bufpool *pool, gfp_t gfp,
 				       struct bufpool_waiter *w,
 				       unsigned int state, long timeout)
 {
-	struct bufpool_notify *nb = bufpool_waiter_notify(w);
-	bool can_sleep = !nb && gfpflags_allow_blocking(gfp);
+	struct bufpool_req *req = bufpool_waiter_req(w);
+	bool can_sleep = !req && gfpflags_allow_blocking(gfp);
 	/* Asked before the pool lock, which makes no caller preemptible. */
 	struct bufpool_take t = { .gfp = gfp, .may_grow = bufpool_may_grow() };
 	unsigned int looks = 0;
@@ -481,7 +481,7 @@ static noinline int bufpool_alloc_slow(struct bufpool *pool, gfp_t gfp,
 			t.grow = true;
 			continue;
 		}
-		if ((can_sleep || nb) && !t.queued) {
+		if ((can_sleep || req) && !t.queued) {
 			bufpool_test_point(BUFPOOL_TP_ENQUEUE);
 			bufpool_depot_enqueue_locked(pool, w, &flags);
 			t.queued = true;
@@ -810,20 +810,20 @@ EXPORT_SYMBOL_GPL(bufpool_alloc_sg);
 
 static void bufpool_notify_run(struct irq_work *work)
 {
-	struct bufpool_notify *nb = container_of(work, struct bufpool_notify,
-						 work);
+	struct bufpool_req *req = container_of(work, struct bufpool_req, work);
+	struct bufpool_notify *nb = bufpool_notify_of(req);
 	void (*func)(struct bufpool_notify *nb, int err) = nb->func;
-	int err = nb->err;
+	int err = req->err;
 
 	/* Handed over, the buffers are in use: the pool stays meanwhile. */
 	if (!err)
-		bufpool_hand_out(nb->pool, nb->w.want, nb->w.bufs, 0,
+		bufpool_hand_out(req->pool, req->w.want, req->w.bufs, 0,
 				 BUFPOOL_PATH_SLOW);
 	/*
 	 * From here @nb is its owner's: it may queue it again at once. Pairs
 	 * with the acquire in bufpool_alloc_notify().
 	 */
-	atomic_set_release(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	atomic_set_release(&req->state, BUFPOOL_NOTIFY_IDLE);
 	func(nb, err);
 }
 
@@ -839,11 +839,13 @@ static void bufpool_notify_run(struct irq_work *work)
 void bufpool_notify_init(struct bufpool_notify *nb,
 			 void (*func)(struct bufpool_notify *nb, int err))
 {
+	struct bufpool_req *req = bufpool_req_of(nb);
+
 	memset(nb, 0, sizeof(*nb));
 	nb->func = func;
-	INIT_LIST_HEAD(&nb->w.node);
-	init_irq_work(&nb->work, bufpool_notify_run);
-	atomic_set(&nb->state, BUFPOOL_NOTIFY_IDLE);
+	INIT_LIST_HEAD(&req->w.node);
+	init_irq_work(&req->work, bufpool_notify_run);
+	atomic_set(&req->state, BUFPOOL_NOTIFY_IDLE);
 }
 EXPORT_SYMBOL_GPL(bufpool_notify_init);
 
@@ -877,6 +879,7 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 			 struct bufpool_buf **bufs, struct bufpool_notify *nb)
 {
 	int path = BUFPOOL_PATH_HIT;
+	struct bufpool_req *req;
 	int err;
 
 	if (!bufpool_check_pool(pool, __func__))
@@ -889,17 +892,18 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 				   pool->name);
 		return -EINVAL;
 	}
+	req = bufpool_req_of(nb);
 	/* Pairs with the release in bufpool_notify_run(). */
-	if (atomic_read_acquire(&nb->state) != BUFPOOL_NOTIFY_IDLE)
+	if (atomic_read_acquire(&req->state) != BUFPOOL_NOTIFY_IDLE)
 		return -EBUSY;
 	if (pool->mag_mask && !READ_ONCE(pool->bypass) &&
 	    bufpool_mag_take_bulk(pool, n, bufs))
 		goto ready;
-	nb->w.task = NULL;
-	nb->w.bufs = bufs;
-	nb->w.want = n;
-	nb->w.got = 0;
-	err = bufpool_alloc_slow(pool, GFP_ATOMIC, &nb->w, TASK_RUNNING, 0);
+	req->w.task = NULL;
+	req->w.bufs = bufs;
+	req->w.want = n;
+	req->w.got = 0;
+	err = bufpool_alloc_slow(pool, GFP_ATOMIC, &req->w, TASK_RUNNING, 0);
 	if (err)
 		return err;
 	path = BUFPOOL_PATH_SLOW;
@@ -928,19 +932,21 @@ EXPORT_SYMBOL_GPL(bufpool_alloc_notify);
  */
 bool bufpool_notify_cancel(struct bufpool_notify *nb)
 {
+	struct bufpool_req *req = bufpool_req_of(nb);
+
 	might_sleep();
 	for (;;) {
-		if (bufpool_depot_dequeue_notify(nb)) {
+		if (bufpool_depot_dequeue_req(req)) {
 			/* If its call was still inside, until it returns. */
-			while (atomic_read_acquire(&nb->state) != BUFPOOL_NOTIFY_IDLE)
+			while (atomic_read_acquire(&req->state) != BUFPOOL_NOTIFY_IDLE)
 				schedule_timeout_uninterruptible(1);
 			return true;
 		}
-		switch (atomic_read_acquire(&nb->state)) {
+		switch (atomic_read_acquire(&req->state)) {
 		case BUFPOOL_NOTIFY_IDLE:
 			/* Its callback may still be running: wait it out. */
-			irq_work_sync(&nb->work);
-			if (atomic_read(&nb->state) == BUFPOOL_NOTIFY_IDLE)
+			irq_work_sync(&req->work);
+			if (atomic_read(&req->state) == BUFPOOL_NOTIFY_IDLE)
 				return false;
 			break;	/* it queued @nb again */
 		case BUFPOOL_NOTIFY_FIRING:

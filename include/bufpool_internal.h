@@ -40,6 +40,7 @@
 #include <linux/cache.h>
 #include <linux/completion.h>
 #include <linux/fault-inject.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -98,6 +99,70 @@ struct bufpool_buf {
 	struct bufpool *pool;
 	struct bufpool_buf *next;
 };
+
+/*
+ * struct bufpool_waiter - a caller in line for buffers (bufpool's own)
+ * @node: in the pool's queue, in arrival order; empty once dequeued.
+ * @task: the sleeper, or NULL for a &struct bufpool_notify.
+ * @bufs: where handed-over buffers go.
+ * @want: how many the caller asked for.
+ * @got: how many it holds; a bulk waiter keeps what it is handed until
+ *	it has all of them, so it cannot be starved by single requests.
+ * @start: when it queued, in ktime_get_ns() time.
+ * @submitting: its caller is still inside bufpool: a notify request
+ *	dequeued meanwhile is answered by that call's return, not by its
+ *	callback.
+ * @handoff: returned buffers go straight to it, at the head: it asked
+ *	(it woke and found nothing), or it is a bulk or notify request.
+ * @woken: at the head, woken for a buffer left on the free list.
+ * @passed: a running caller took that buffer: the next is handed over.
+ * @empty_wakeups: times it woke for a buffer and found none.
+ *
+ * All fields but @task are under the pool lock.
+ */
+struct bufpool_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct bufpool_buf **bufs;
+	unsigned int want;
+	unsigned int got;
+	u64 start;
+	bool submitting;
+	bool handoff;
+	bool woken;
+	bool passed;
+	unsigned int empty_wakeups;
+};
+
+/*
+ * struct bufpool_req - the inside of a &struct bufpool_notify
+ * @w: its place in line; @w.task is NULL
+ * @pool: the pool it is queued on, under that pool's lock (written with
+ *	the release of @state, read with its acquire by a cancel)
+ * @work: runs the callback
+ * @state: BUFPOOL_NOTIFY_*
+ * @err: the outcome, for the callback or the call that is still inside
+ */
+struct bufpool_req {
+	struct bufpool_waiter w;
+	struct bufpool *pool;
+	struct irq_work work;
+	atomic_t state;
+	int err;
+};
+
+static_assert(sizeof(struct bufpool_req) <=
+	      sizeof_field(struct bufpool_notify, priv));
+
+static inline struct bufpool_req *bufpool_req_of(struct bufpool_notify *nb)
+{
+	return (struct bufpool_req *)nb->priv;
+}
+
+static inline struct bufpool_notify *bufpool_notify_of(struct bufpool_req *req)
+{
+	return container_of((unsigned long *)req, struct bufpool_notify, priv[0]);
+}
 
 /*
  * struct bufpool_mag - one CPU's magazine and fast-path counters
@@ -323,8 +388,9 @@ void bufpool_depot_give_back_locked(struct bufpool *pool,
 				    struct bufpool_buf **bufs,
 				    unsigned int *got, unsigned long *flags);
 void bufpool_depot_enter(struct bufpool *pool, struct bufpool_waiter *w,
-			 unsigned long *flags);
-void bufpool_depot_leave(struct bufpool *pool, unsigned long flags);
+			 unsigned long *flags) __acquires(&pool->lock);
+void bufpool_depot_leave(struct bufpool *pool, unsigned long flags)
+	__releases(&pool->lock);
 int bufpool_depot_take_locked(struct bufpool *pool, struct bufpool_waiter *w,
 			      struct bufpool_take *t, unsigned long *flags);
 void bufpool_depot_enqueue_locked(struct bufpool *pool,
@@ -336,7 +402,7 @@ int bufpool_depot_sleep_locked(struct bufpool *pool, unsigned int state,
 int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 			     struct bufpool_take *t, int err,
 			     unsigned long *flags);
-bool bufpool_depot_dequeue_notify(struct bufpool_notify *nb);
+bool bufpool_depot_dequeue_req(struct bufpool_req *req);
 void bufpool_depot_grow_for_head(struct bufpool *pool);
 void bufpool_depot_request_locked(struct bufpool *pool, unsigned int what,
 				  unsigned long delay);
@@ -348,10 +414,10 @@ unsigned long bufpool_depot_shrink_count(struct bufpool *pool,
 					 unsigned long *idle);
 unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n);
 
-static inline struct bufpool_notify *
-bufpool_waiter_notify(struct bufpool_waiter *w)
+/* The notify request @w is part of, or NULL for a sleeper. */
+static inline struct bufpool_req *bufpool_waiter_req(struct bufpool_waiter *w)
 {
-	return w->task ? NULL : container_of(w, struct bufpool_notify, w);
+	return w->task ? NULL : container_of(w, struct bufpool_req, w);
 }
 
 /* bufpool_percpu.c */

@@ -18,8 +18,6 @@
 
 #include <linux/atomic.h>
 #include <linux/gfp.h>
-#include <linux/irq_work.h>
-#include <linux/list.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
@@ -161,41 +159,6 @@ struct bufpool_stats {
 };
 
 /**
- * struct bufpool_waiter - a caller in line for buffers (bufpool's own)
- * @node: in the pool's queue, in arrival order; empty once dequeued.
- * @task: the sleeper, or NULL for a &struct bufpool_notify.
- * @bufs: where handed-over buffers go.
- * @want: how many the caller asked for.
- * @got: how many it holds; a bulk waiter keeps what it is handed until
- *	it has all of them, so it cannot be starved by single requests.
- * @start: when it queued, in ktime_get_ns() time.
- * @submitting: its caller is still inside bufpool: a notify request
- *	dequeued meanwhile is answered by that call's return, not by its
- *	callback.
- * @handoff: returned buffers go straight to it, at the head: it asked
- *	(it woke and found nothing), or it is a bulk or notify request.
- * @woken: at the head, woken for a buffer left on the free list.
- * @passed: a running caller took that buffer: the next is handed over.
- * @empty_wakeups: times it woke for a buffer and found none.
- *
- * Public only so that &struct bufpool_notify can embed one. All fields but
- * @task are under the pool lock.
- */
-struct bufpool_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	struct bufpool_buf **bufs;
-	unsigned int want;
-	unsigned int got;
-	u64 start;
-	bool submitting;
-	bool handoff;
-	bool woken;
-	bool passed;
-	unsigned int empty_wakeups;
-};
-
-/**
  * struct bufpool_notify - a request to be handed buffers when they are free
  * @func: called once the buffers are the caller's (@err 0, in the array
  *	given to bufpool_alloc_notify()) or the request failed (@err
@@ -203,18 +166,15 @@ struct bufpool_waiter {
  *	the irq_work thread on PREEMPT_RT. It may queue @nb again.
  *
  * Owned by the caller and set up once with bufpool_notify_init(); the
- * fields after @func are bufpool's. While a request is queued, and until
+ * rest is bufpool's, opaque, so that nothing of bufpool's inside is part
+ * of what a client module embeds. While a request is queued, and until
  * its callback has returned or bufpool_notify_cancel() has, it must stay
  * where it is.
  */
 struct bufpool_notify {
 	void (*func)(struct bufpool_notify *nb, int err);
-	/* private: */
-	struct bufpool_waiter w;
-	struct bufpool *pool;
-	struct irq_work work;
-	atomic_t state;
-	int err;
+	/* private: bufpool's, room enough on every kernel it builds for */
+	unsigned long priv[16];
 };
 
 struct bufpool *bufpool_create(const struct bufpool_params *params);
