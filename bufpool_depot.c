@@ -1043,7 +1043,7 @@ void bufpool_depot_enqueue_locked(struct bufpool *pool,
 	bufpool_depot_update_bypass_locked(pool);
 	pool->waits++;
 	/* Under the lock, but bounded: the wait starts here. */
-	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, req != NULL);
+	trace_bufpool_wait_begin(pool, w->want, pool->nr_waiters, !!req);
 	if (bufpool_depot_first(pool) != w)
 		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
 }
