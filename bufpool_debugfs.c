@@ -51,6 +51,7 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 
 	bufpool_get_stats(pool, &st);
 	seq_printf(m, "buf_size: %zu\n", pool->buf_size);
+	seq_printf(m, "buf_size_asked: %zu\n", pool->asked_size);
 	seq_printf(m, "max_bufs: %u\n", pool->max_bufs);
 	seq_printf(m, "min_bufs: %u\n", pool->min_bufs);
 	seq_printf(m, "align: %u\n", pool->align);

@@ -89,7 +89,8 @@ static struct kmem_cache *bufpool_depot_hdr_cache;
  */
 static gfp_t bufpool_depot_grow_gfp(gfp_t gfp)
 {
-	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH)) |
+	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+		       __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_NOMEMALLOC)) |
 	       __GFP_NOWARN;
 }
 
@@ -216,8 +217,11 @@ static void bufpool_depot_unindex(struct bufpool *pool, struct bufpool_buf *buf)
  * @pool: the pool, indexed
  * @data: any pointer
  *
- * Under the lock that bufpool_depot_unindex() takes before a buffer is
- * freed, so the header read is alive.
+ * Without a lock, so from hard IRQ on PREEMPT_RT too: the XArray is read
+ * under RCU, and the headers it points to are in caches whose slabs are
+ * freed only after a grace period (SLAB_TYPESAFE_BY_RCU), so a header
+ * read here is a header, if maybe another buffer's by now: what it says
+ * is checked against @data.
  *
  * Return: the buffer, or NULL.
  */
@@ -225,13 +229,13 @@ struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 					 const void *data)
 {
 	struct bufpool_buf *buf;
-	unsigned long flags;
 
-	xa_lock_irqsave(&pool->bufs, flags);
+	rcu_read_lock();
 	buf = xa_load(&pool->bufs, (unsigned long)data >> pool->key_shift);
-	if (buf && (buf->data != data || READ_ONCE(buf->magic) != BUFPOOL_BUF_LIVE))
+	if (buf && (READ_ONCE(buf->data) != data ||
+		    READ_ONCE(buf->magic) != BUFPOOL_BUF_LIVE))
 		buf = NULL;
-	xa_unlock_irqrestore(&pool->bufs, flags);
+	rcu_read_unlock();
 	return buf;
 }
 
@@ -248,7 +252,8 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 		      kmem_cache_alloc(bufpool_depot_hdr_cache, gfp);
 	if (!buf)
 		return NULL;
-	buf->data = data;
+	/* Lookups may read it under RCU (bufpool_depot_lookup()). */
+	WRITE_ONCE(buf->data, data);
 	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
 		if (!pool->buf_offset)
 			kmem_cache_free(bufpool_depot_hdr_cache, buf);
@@ -275,7 +280,7 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 		return NULL;
 	}
 	refcount_set(&buf->ref, 0);
-	buf->magic = BUFPOOL_BUF_FREE;
+	WRITE_ONCE(buf->magic, BUFPOOL_BUF_FREE);
 	buf->pool = pool;
 	buf->next = NULL;
 	if (pool->flags & BUFPOOL_F_POISON)
@@ -317,10 +322,12 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
 	 * being merged, so it shows up under its own name.
 	 */
+	/* Indexed, headers are read by lookups under RCU alone. */
 	if (!bufpool_fault())
 		pool->cache = kmem_cache_create_usercopy(slab_name, size,
-							 pool->align, 0, 0,
-							 pool->buf_size, NULL);
+							 pool->align,
+							 pool->indexed ? SLAB_TYPESAFE_BY_RCU : 0,
+							 0, pool->buf_size, NULL);
 	kfree(slab_name);
 	return pool->cache ? 0 : -ENOMEM;
 }
@@ -340,6 +347,7 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
 	struct bufpool_buf *buf;
 	int err;
 
+	pool->asked_size = buf_size;
 	bufpool_depot_layout(pool, buf_size);
 	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
 	raw_spin_lock_init(&pool->lock);
@@ -380,7 +388,8 @@ void bufpool_depot_destroy(struct bufpool *pool)
 
 int bufpool_depot_init(void)
 {
-	bufpool_depot_hdr_cache = KMEM_CACHE(bufpool_buf, 0);
+	/* Read by lookups under RCU alone: see bufpool_depot_lookup(). */
+	bufpool_depot_hdr_cache = KMEM_CACHE(bufpool_buf, SLAB_TYPESAFE_BY_RCU);
 	return bufpool_depot_hdr_cache ? 0 : -ENOMEM;
 }
 

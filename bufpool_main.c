@@ -281,12 +281,16 @@ static void bufpool_service(struct work_struct *work)
 
 /* Buffers changing hands */
 
+/* A call site each, so that each kind has a rate limit of its own. */
 static noinline void bufpool_bad_pool(const struct bufpool *pool,
 				      const char *fn, unsigned long ip)
 {
-	if (IS_ERR_OR_NULL(pool))
-		pr_err_ratelimited("%s from %pS: %s is not a pool\n", fn,
-				   (void *)ip, pool ? "an ERR_PTR" : "NULL");
+	if (!pool)
+		pr_err_ratelimited("%s from %pS: NULL is not a pool\n", fn,
+				   (void *)ip);
+	else if (IS_ERR(pool))
+		pr_err_ratelimited("%s from %pS: an ERR_PTR is not a pool\n", fn,
+				   (void *)ip);
 	else
 		pr_err_ratelimited("%s from %pS: %p is not a pool (destroyed?)\n",
 				   fn, (void *)ip, pool);
@@ -652,7 +656,15 @@ static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
  *
  * If @gfp allows blocking and all of the pool's buffers are in use, sleeps
  * (uninterruptibly, without a timeout) until one is returned. Otherwise
- * never sleeps. Zone modifiers in @gfp are ignored.
+ * never sleeps. Of @gfp, growth passes on to the slab how hard to try
+ * (__GFP_DIRECT_RECLAIM, __GFP_KSWAPD_RECLAIM, __GFP_IO, __GFP_FS,
+ * __GFP_HIGH, __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOMEMALLOC);
+ * zone modifiers are ignored (a pool's buffers are one cache's);
+ * __GFP_NOFAIL is ignored (a pool at its cap cannot promise a buffer: a
+ * caller that may sleep waits for one anyway); __GFP_ACCOUNT is the
+ * pool's to say, not the caller's, and is ignored. A notify request's
+ * buffers are not zeroed by any @gfp (it takes none): a pool that needs
+ * them zeroed is created with %BUFPOOL_F_ZERO.
  *
  * Context: Any context but NMI; process context if @gfp allows blocking.
  * Return: a buffer with one reference, or NULL if the pool is exhausted
@@ -711,6 +723,24 @@ struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_wait);
 
+/* Inlined into each bulk call, so that a report names it and its caller. */
+static __always_inline int bufpool_bulk(struct bufpool *pool, gfp_t gfp,
+					unsigned int n, struct bufpool_buf **bufs,
+					unsigned int state, long timeout,
+					const char *fn)
+{
+	int err;
+
+	if (!bufpool_check_pool(pool, fn))
+		return -EINVAL;
+	err = bufpool_check_bulk(pool, n, bufs);
+	if (!err)
+		err = bufpool_check_wait(pool, state, timeout);
+	if (!err)
+		err = bufpool_take(pool, gfp, n, bufs, state, timeout);
+	return err;
+}
+
 /**
  * bufpool_alloc_bulk - take @n buffers at once, all or nothing
  * @pool: the pool
@@ -732,8 +762,8 @@ EXPORT_SYMBOL_GPL(bufpool_alloc_wait);
 int bufpool_alloc_bulk(struct bufpool *pool, gfp_t gfp, unsigned int n,
 		       struct bufpool_buf **bufs)
 {
-	return bufpool_alloc_bulk_wait(pool, gfp, n, bufs, TASK_UNINTERRUPTIBLE,
-				       MAX_SCHEDULE_TIMEOUT);
+	return bufpool_bulk(pool, gfp, n, bufs, TASK_UNINTERRUPTIBLE,
+			    MAX_SCHEDULE_TIMEOUT, __func__);
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_bulk);
 
@@ -755,16 +785,7 @@ int bufpool_alloc_bulk_wait(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			    struct bufpool_buf **bufs, unsigned int state,
 			    long timeout)
 {
-	int err;
-
-	if (!bufpool_check_pool(pool, __func__))
-		return -EINVAL;
-	err = bufpool_check_bulk(pool, n, bufs);
-	if (!err)
-		err = bufpool_check_wait(pool, state, timeout);
-	if (!err)
-		err = bufpool_take(pool, gfp, n, bufs, state, timeout);
-	return err;
+	return bufpool_bulk(pool, gfp, n, bufs, state, timeout, __func__);
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_bulk_wait);
 
@@ -791,12 +812,15 @@ int bufpool_alloc_sg(struct bufpool *pool, gfp_t gfp, unsigned int n,
 	unsigned int i;
 	int err;
 
-	if (!sgl && bufpool_check_pool(pool, __func__)) {
+	if (!bufpool_check_pool(pool, __func__))
+		return -EINVAL;
+	if (!sgl) {
 		pr_err_ratelimited("pool '%s': %s into a NULL scatterlist\n",
 				   pool->name, __func__);
 		return -EINVAL;
 	}
-	err = bufpool_alloc_bulk(pool, gfp, n, bufs);
+	err = bufpool_bulk(pool, gfp, n, bufs, TASK_UNINTERRUPTIBLE,
+			   MAX_SCHEDULE_TIMEOUT, __func__);
 	if (err)
 		return err;
 	sg_init_table(sgl, n);
@@ -997,8 +1021,8 @@ static __always_inline bool bufpool_live_buf(const struct bufpool_buf *buf)
  * ask about: one that is not the start of a live buffer of @pool gets a
  * message naming the pool and NULL.
  *
- * Context: Any context but NMI; on PREEMPT_RT not hard IRQ (the index's
- * lock is a spinlock_t).
+ * Context: Any context but NMI, hard IRQ included (on PREEMPT_RT too: the
+ * index is read under RCU, without a lock).
  * Return: the buffer, with no reference taken, or NULL.
  */
 struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data)
@@ -1007,7 +1031,8 @@ struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data)
 
 	if (!bufpool_check_pool(pool, __func__))
 		return NULL;
-	if (!pool->indexed) {
+	/* One rule, whatever the layout: the flag asks for the index. */
+	if (!(pool->flags & BUFPOOL_F_LOOKUP)) {
 		pr_err_ratelimited("pool '%s': %s needs BUFPOOL_F_LOOKUP\n",
 				   pool->name, __func__);
 		return NULL;

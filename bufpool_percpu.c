@@ -39,10 +39,11 @@
  *
  * So a hit costs one locked instruction to allocate, none to free, and
  * no interrupt is turned off on either (``scripts/hotpath`` checks it in
- * ``make bench``). An empty magazine is refilled from the depot, half
- * full, and a full one gives its older half back, both under the pool
- * lock: a buffer moves between a magazine and the depot only under that
- * lock. A magazine has up to 64 slots, holds at most 128 KiB of idle
+ * ``make bench``). An empty magazine is refilled from the depot about
+ * half full, and a full one gives its older half back, both under the
+ * pool lock, a batch of at most 31 and the caller's one: a buffer moves
+ * between a magazine and the depot only under that lock, and at most 32
+ * per hold of it. A magazine has up to 64 slots, holds at most 128 KiB of idle
  * buffers, and at most its CPU's share of the cap; every pool of at
  * least two buffers per possible CPU gets magazines, whatever the CPU
  * count (a pool of 16 on two CPUs, one of 1024 with 64 possible CPUs).
@@ -127,10 +128,13 @@ static unsigned int bufpool_mag_size(const struct bufpool *pool)
 	return n < 2 ? 0 : rounddown_pow_of_two(n);
 }
 
-/* Buffers a refill brings, and a full magazine gives back. */
+/*
+ * Buffers a refill brings and a full magazine gives back: about half,
+ * and with the caller's one, BUFPOOL_LOCKED_MAX at most under the lock.
+ */
 static unsigned int bufpool_mag_batch(const struct bufpool *pool)
 {
-	return (pool->mag_mask + 1) / 2;
+	return min_t(unsigned int, (pool->mag_mask + 1) / 2, BUFPOOL_LOCKED_MAX - 1);
 }
 
 /**
@@ -313,7 +317,7 @@ static struct bufpool_buf *bufpool_mag_refill_from_others_locked(struct bufpool 
 								 struct bufpool_mag *m,
 								 bool busy)
 {
-	struct bufpool_buf *out[BUFPOOL_MAG_MAX / 2 + 1];
+	struct bufpool_buf *out[BUFPOOL_LOCKED_MAX];
 	unsigned int n = 0, self = smp_processor_id(), cpu;
 
 	for_each_cpu_wrap(cpu, cpu_possible_mask, self) {
@@ -341,7 +345,7 @@ static struct bufpool_buf *bufpool_mag_refill_from_others_locked(struct bufpool 
  * @pool: the pool
  * @bufp: gets one buffer for the caller
  *
- * Half full, and one for the caller: from the depot, or else from another
+ * A batch, and one for the caller: from the depot, or else from another
  * CPU's magazine; not while anyone waits (the depot's buffers are
  * theirs). An allocation nested in a put of this CPU (from an interrupt)
  * gets its one buffer, and leaves the magazine to that put.
@@ -351,7 +355,7 @@ static struct bufpool_buf *bufpool_mag_refill_from_others_locked(struct bufpool 
  */
 bool bufpool_mag_refill(struct bufpool *pool, struct bufpool_buf **bufp)
 {
-	struct bufpool_buf *bufs[BUFPOOL_MAG_MAX / 2];
+	struct bufpool_buf *bufs[BUFPOOL_LOCKED_MAX - 1];
 	struct bufpool_mag *m;
 	unsigned long flags;
 	unsigned int n = 0;

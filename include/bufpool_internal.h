@@ -224,7 +224,8 @@ struct bufpool {
 	 */
 	u32 *mag_state;
 	/* Fixed at creation. */
-	size_t buf_size;
+	size_t buf_size;		/* what each holds: asked_size or more */
+	size_t asked_size;
 	size_t buf_offset;		/* of the header in the object, or 0 */
 	size_t buf_cost;		/* bytes of slab per buffer */
 	unsigned int max_bufs;
@@ -233,8 +234,10 @@ struct bufpool {
 	struct kmem_cache *cache;	/* data, and the header if inline */
 	/*
 	 * If @indexed (headers apart, or BUFPOOL_F_LOOKUP): data >>
-	 * @key_shift to header, for bufpool_data_to_buf(). Changes and
-	 * lookups take the XArray's own lock, with interrupts off.
+	 * @key_shift to header, for bufpool_data_to_buf(). Changes take
+	 * the XArray's own lock, with interrupts off; lookups take none:
+	 * they read under RCU, and the headers' caches are
+	 * SLAB_TYPESAFE_BY_RCU (bufpool_depot_lookup()).
 	 */
 	struct xarray bufs;
 	unsigned int key_shift;
@@ -290,7 +293,14 @@ struct bufpool {
 	struct delayed_work service_work;	/* counts in @active, queued */
 	struct rcu_work free_work;
 
-	/* Under bufpool_list_lock. */
+	/*
+	 * @node is added, walked and removed under bufpool_list_lock (but
+	 * in module exit, which runs alone). The others are set up by
+	 * bufpool_create() and torn down by the one thread that ends the
+	 * pool (bufpool_shutdown(), bufpool_free_work(), bufpool_exit()),
+	 * with or without the lock: nobody else writes them (the hotplug
+	 * core walks @cpuhp_node under its own lock).
+	 */
 	struct list_head node;
 	struct dentry *debugfs;
 	struct hlist_node cpuhp_node;

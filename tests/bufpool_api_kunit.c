@@ -240,12 +240,57 @@ static void ba_layout_cost(struct kunit *test)
 	}
 }
 
+/* Run @fn(@arg) in hard IRQ (an hrtimer's), and return once it ran. */
+struct ba_irq_call {
+	struct hrtimer timer;
+	void (*fn)(void *arg);
+	void *arg;
+	bool in_irq;
+};
+
+static enum hrtimer_restart ba_irq_call_fn(struct hrtimer *t)
+{
+	struct ba_irq_call *ic = container_of(t, struct ba_irq_call, timer);
+
+	ic->in_irq = in_hardirq();
+	ic->fn(ic->arg);
+	return HRTIMER_NORESTART;
+}
+
+static void ba_in_hardirq(struct kunit *test, void (*fn)(void *arg), void *arg)
+{
+	struct ba_irq_call ic = { .fn = fn, .arg = arg };
+
+	hrtimer_init(&ic.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ic.timer.function = ba_irq_call_fn;
+	hrtimer_start(&ic.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	while (hrtimer_active(&ic.timer))
+		cpu_relax();
+	hrtimer_cancel(&ic.timer);
+	KUNIT_EXPECT_TRUE(test, ic.in_irq);
+}
+
 /* Suite: from data to buffer */
+
+struct ba_lookup {
+	struct bufpool *pool;
+	void *data;
+	struct bufpool_buf *found;
+};
+
+static void ba_lookup_fn(void *arg)
+{
+	struct ba_lookup *l = arg;
+
+	l->found = bufpool_data_to_buf(l->pool, l->data);
+}
 
 /*
  * Catches a wrong offset or a key collision (every buffer must map back
  * to itself), and a lookup that accepts what is no live buffer of the
- * pool: an inner pointer, another pool's buffer, an idle buffer.
+ * pool: an inner pointer, another pool's buffer, an idle buffer; and a
+ * lookup that takes a spinlock_t, which sleeps on PREEMPT_RT, from the
+ * hard IRQ it is documented for (lockdep: invalid wait context).
  */
 static void ba_data_to_buf_case(struct kunit *test, size_t size)
 {
@@ -254,6 +299,7 @@ static void ba_data_to_buf_case(struct kunit *test, size_t size)
 	struct bufpool *other = ba_create_flags(test, "kunit-data2", size, 8, 0,
 						BUFPOOL_F_LOOKUP);
 	struct bufpool_buf *bufs[8], *foreign;
+	struct ba_lookup l = { .pool = pool };
 	void *data;
 	int i;
 
@@ -263,11 +309,15 @@ static void ba_data_to_buf_case(struct kunit *test, size_t size)
 		KUNIT_EXPECT_PTR_EQ(test, bufpool_data_to_buf(pool, bufpool_buf_data(bufs[i])),
 				    bufs[i]);
 	data = bufpool_buf_data(bufs[0]);
+	l.data = data;
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(pool, data + 8));
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(pool, NULL));
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(other, data));
 	foreign = ba_hold(test, other);
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(pool, bufpool_buf_data(foreign)));
+	/* Hard IRQ may look up too (PREEMPT_RT: no sleeping lock taken). */
+	ba_in_hardirq(test, ba_lookup_fn, &l);
+	KUNIT_EXPECT_PTR_EQ(test, l.found, bufs[0]);
 	/* Idle in a magazine or the depot: nobody's to find. */
 	ba_put(test, bufs[7]);
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(pool, bufpool_buf_data(bufs[7])));
@@ -280,14 +330,21 @@ static void ba_data_to_buf_inline(struct kunit *test)
 
 /*
  * Catches a lookup that reads a header at an offset from any pointer
- * (out of bounds for an inner one) where the pool keeps no index.
+ * (out of bounds for an inner one) where the pool keeps no index, and
+ * one that works without BUFPOOL_F_LOOKUP where the layout happens to
+ * index the headers (4 KiB: apart): a driver that forgot the flag would
+ * work at one size and break at another. One rule: the flag.
  */
 static void ba_data_to_buf_unindexed(struct kunit *test)
 {
 	struct bufpool *pool = ba_create(test, "kunit-data", 100, 8, 0);
+	struct bufpool *apart = ba_create(test, "kunit-data2", 4096, 2, 0);
 	struct bufpool_buf *buf = ba_hold(test, pool);
+	struct bufpool_buf *big = ba_hold(test, apart);
 
 	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(pool, bufpool_buf_data(buf)));
+	KUNIT_ASSERT_EQ(test, apart->buf_offset, 0);
+	KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(apart, bufpool_buf_data(big)));
 }
 
 static void ba_data_to_buf_apart(struct kunit *test)
@@ -364,29 +421,16 @@ static void ba_notify_now(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 0);
 }
 
-struct ba_irq_put {
-	struct hrtimer timer;
-	struct bufpool_buf *buf;
-};
-
-static enum hrtimer_restart ba_irq_put_fn(struct hrtimer *t)
+static void ba_put_fn(void *buf)
 {
-	bufpool_put(container_of(t, struct ba_irq_put, timer)->buf);
-	return HRTIMER_NORESTART;
+	bufpool_put(buf);
 }
 
 /* Put @buf from hard IRQ, and return once that is done. */
 static void ba_put_from_irq(struct kunit *test, struct bufpool_buf *buf)
 {
-	struct ba_irq_put ip = { .buf = buf };
-
 	ba_forget(test, buf);
-	hrtimer_init(&ip.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	ip.timer.function = ba_irq_put_fn;
-	hrtimer_start(&ip.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
-	while (hrtimer_active(&ip.timer))
-		cpu_relax();
-	hrtimer_cancel(&ip.timer);
+	ba_in_hardirq(test, ba_put_fn, buf);
 }
 
 /*
@@ -422,18 +466,16 @@ static void ba_notify_later(struct kunit *test)
 }
 
 struct ba_irq_notify {
-	struct hrtimer timer;
 	struct bufpool *pool;
 	struct ba_notify *bn;
 	int ret;
 };
 
-static enum hrtimer_restart ba_irq_notify_fn(struct hrtimer *t)
+static void ba_irq_notify_fn(void *arg)
 {
-	struct ba_irq_notify *in = container_of(t, struct ba_irq_notify, timer);
+	struct ba_irq_notify *in = arg;
 
 	in->ret = bufpool_alloc_notify(in->pool, 1, in->bn->bufs, &in->bn->nb);
-	return HRTIMER_NORESTART;
 }
 
 /*
@@ -446,12 +488,7 @@ static void ba_notify_from_irq(struct kunit *test)
 	struct bufpool_buf *held = ba_hold(test, pool);
 	struct ba_irq_notify in = { .pool = pool, .bn = ba_notify_new(test) };
 
-	hrtimer_init(&in.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	in.timer.function = ba_irq_notify_fn;
-	hrtimer_start(&in.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
-	while (hrtimer_active(&in.timer))
-		cpu_relax();
-	hrtimer_cancel(&in.timer);
+	ba_in_hardirq(test, ba_irq_notify_fn, &in);
 	KUNIT_ASSERT_EQ(test, in.ret, -EINPROGRESS);
 	ba_put(test, held);
 	ba_notify_wait(test, in.bn, 1);
@@ -672,17 +709,15 @@ static void ba_destroy_async_idle(struct kunit *test)
 }
 
 struct ba_irq_destroy {
-	struct hrtimer timer;
 	struct bufpool *pool;
 	struct ba_release *r;
 };
 
-static enum hrtimer_restart ba_irq_destroy_fn(struct hrtimer *t)
+static void ba_irq_destroy_fn(void *arg)
 {
-	struct ba_irq_destroy *d = container_of(t, struct ba_irq_destroy, timer);
+	struct ba_irq_destroy *d = arg;
 
 	bufpool_destroy_async(d->pool, ba_released, d->r);
-	return HRTIMER_NORESTART;
 }
 
 /*
@@ -698,12 +733,7 @@ static void ba_destroy_async_last_put(struct kunit *test)
 	struct ba_irq_destroy d = { .pool = pool, .r = ba_release_new(test) };
 
 	ba_disown(test, pool);
-	hrtimer_init(&d.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	d.timer.function = ba_irq_destroy_fn;
-	hrtimer_start(&d.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
-	while (hrtimer_active(&d.timer))
-		cpu_relax();
-	hrtimer_cancel(&d.timer);
+	ba_in_hardirq(test, ba_irq_destroy_fn, &d);
 
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
 	KUNIT_EXPECT_PTR_EQ(test, bufpool_alloc_wait(pool, GFP_KERNEL,

@@ -15,6 +15,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/limits.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "bufpool_internal.h"
@@ -88,12 +89,21 @@ static struct bufpool *bm_bystander(struct kunit *test)
 	return ((struct bm_case *)test->priv)->bystander;
 }
 
+static atomic_t bm_notified;
+
+static void bm_notify_fn(struct bufpool_notify *nb, int err)
+{
+	atomic_inc(&bm_notified);
+}
+
 /*
- * A NULL or ERR_PTR pool: each call fails as its kind does (NULL, or
- * -EINVAL) with one report naming the call and its caller, and touches
- * no pool. A get or put of NULL is nothing, quietly, as kfree(NULL) is;
- * of an ERR_PTR, one report and nothing done. Catches a check that was
- * dropped (an oops on the bad pointer) or that reports twice.
+ * A NULL or ERR_PTR pool, to every call that takes a pool: each fails as
+ * its kind does (NULL, or -EINVAL) with one report naming the call and
+ * its caller, and touches no pool; a destroy of one is nothing, quietly,
+ * and its name "(none)", as kfree(NULL) is nothing. A get or put of NULL
+ * is nothing, quietly; of an ERR_PTR, one report and nothing done.
+ * Catches a check that was dropped (an oops on the bad pointer), one
+ * that reports twice, and a notify request taken for a pool that is none.
  */
 static void bm_null_and_err_ptr(struct kunit *test)
 {
@@ -102,8 +112,12 @@ static void bm_null_and_err_ptr(struct kunit *test)
 		"NULL is not a pool", "an ERR_PTR is not a pool",
 	};
 	struct bufpool_buf *bufs[2] = { ERR_PTR(-EIO), NULL };
+	struct bufpool_notify nb;
 	struct bufpool_stats st;
+	struct scatterlist sg;
 	int i;
+
+	bufpool_notify_init(&nb, bm_notify_fn);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		KUNIT_EXPECT_NULL(test, bufpool_alloc(bad[i], GFP_KERNEL));
@@ -116,13 +130,28 @@ static void bm_null_and_err_ptr(struct kunit *test)
 							      TASK_KILLABLE, HZ),
 				-EINVAL);
 		bp_expect_report_from(test, 1, "bufpool_alloc_bulk_wait", __func__, what[i]);
+		KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(bad[i], GFP_ATOMIC, 1, bufs),
+				-EINVAL);
+		bp_expect_report_from(test, 1, "bufpool_alloc_bulk", __func__, what[i]);
+		KUNIT_EXPECT_EQ(test, bufpool_alloc_sg(bad[i], GFP_ATOMIC, 1, bufs, &sg),
+				-EINVAL);
+		bp_expect_report_from(test, 1, "bufpool_alloc_sg", __func__, what[i]);
+		KUNIT_EXPECT_EQ(test, bufpool_alloc_notify(bad[i], 1, bufs, &nb), -EINVAL);
+		bp_expect_report_from(test, 1, "bufpool_alloc_notify", __func__, what[i]);
+		KUNIT_EXPECT_NULL(test, bufpool_data_to_buf(bad[i], &st));
+		bp_expect_report_from(test, 1, "bufpool_data_to_buf", __func__, what[i]);
 		bufpool_get_stats(bad[i], &st);
 		KUNIT_EXPECT_EQ(test, st.allocs + st.backed + st.in_use, 0);
 		bp_expect_report_from(test, 1, "bufpool_get_stats", __func__, what[i]);
+		/* As kfree(NULL): a destroy of what bufpool_create() failed. */
+		bufpool_destroy(bad[i]);
+		bufpool_destroy_async(bad[i], NULL, NULL);
+		KUNIT_EXPECT_STREQ(test, bufpool_name(bad[i]), "(none)");
 	}
 	bufpool_put(NULL);
 	KUNIT_EXPECT_NULL(test, bufpool_get(NULL));
-	bp_expect_reports(test, 8, "bufpool", NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&bm_notified), 0);
+	bp_expect_reports(test, 2 * 8, "bufpool", NULL);
 
 	bufpool_put(ERR_PTR(-ENOMEM));
 	bp_expect_report_from(test, 1, "bufpool_put", __func__, "ERR_PTR(-12) is not a buffer");
@@ -130,7 +159,7 @@ static void bm_null_and_err_ptr(struct kunit *test)
 	bp_expect_report_from(test, 1, "bufpool_get", __func__, "ERR_PTR(-12) is not a buffer");
 	bufpool_put_bulk(2, bufs);
 	bp_expect_report_from(test, 1, "bufpool_put_bulk", __func__, "ERR_PTR(-5) is not a buffer");
-	bp_expect_reports(test, 11, "bufpool", NULL);
+	bp_expect_reports(test, 2 * 8 + 3, "bufpool", NULL);
 	bm_expect_works(test, bm_bystander(test), 4);
 }
 

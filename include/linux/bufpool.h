@@ -6,9 +6,13 @@
  * on the buffers it may hold at once, so that when it is flooded (a NIC
  * receiving faster than the stack drains) it runs dry on its own and
  * cannot starve another subsystem of memory. All buffers of a pool have
- * the same size, so an allocation never fails for fragmentation: it fails
- * (atomic callers) or sleeps (everyone else) only when all of the pool's
- * buffers are in use.
+ * the same size, so a pool's free buffers never fail a caller for
+ * fragmentation; a caller fails (if it cannot sleep) or sleeps (else)
+ * when all of the pool's buffers are in use, and also, below the cap,
+ * where the pool may not grow (hard IRQ) or its growth fails (the slab,
+ * under memory pressure; for buffers above PAGE_SIZE slabs of order 1 to
+ * 3 may fail to be found on a fragmented system: the min_bufs reserve,
+ * allocated at creation, does not).
  *
  * This header is the whole API; client modules are built from it alone.
  * See Documentation/bufpool.rst.
@@ -58,9 +62,8 @@ struct scatterlist;
 #define BUFPOOL_F_NO_MAGAZINES	0x4
 /*
  * Keep an index from each buffer's data to the buffer, for
- * bufpool_data_to_buf(): about 16 bytes per buffer, and an XArray store
- * each time the pool grows. Pools of buffers of 2 KiB or more may have
- * one anyway (see Documentation/bufpool.rst, "What a buffer costs").
+ * bufpool_data_to_buf(), which needs this flag: about 16 bytes per
+ * buffer, and an XArray store each time the pool grows.
  */
 #define BUFPOOL_F_LOOKUP	0x8
 
@@ -79,11 +82,7 @@ struct scatterlist;
  *	the system, 0 .. @max_bufs.
  * @align: alignment of each buffer's data: 0 for the default (that of a
  *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
- * @flags: %BUFPOOL_F_ZERO (zero every buffer handed out),
- *	%BUFPOOL_F_POISON (poison on the last put, checked when handed out
- *	again: reports writes after the put), %BUFPOOL_F_NO_MAGAZINES
- *	(every operation takes the pool lock; exact high watermark),
- *	%BUFPOOL_F_LOOKUP (keep an index for bufpool_data_to_buf()).
+ * @flags: any of the BUFPOOL_F_* flags above, each described there.
  *
  * Size, cap and alignment never change after creation.
  */
