@@ -603,7 +603,6 @@ static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 	int path = BUFPOOL_PATH_REFILL;
 	int err;
 
-	this_cpu_add(pool->mags->misses, n);
 	if (n == 1 && pool->mag_mask && !READ_ONCE(pool->bypass)) {
 		err = bufpool_take_miss_fast(pool, gfp, bufs);
 		if (err > 0)
@@ -618,6 +617,8 @@ slow:
 		return err;
 	path = BUFPOOL_PATH_SLOW;
 ready:
+	/* Counted once handed out: a failure is no miss (mag_hits). */
+	this_cpu_add(pool->mags->misses, n);
 	bufpool_hand_out(pool, n, bufs, gfp, path);
 	return 0;
 }

@@ -1711,6 +1711,40 @@ static void bp_magazine_hits(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
+/*
+ * Failed allocations are neither hits nor misses: mag_hits is derived
+ * (allocs + frees - misses), so a failure counted as a miss makes it
+ * wrap below zero on a pool without magazines, and undercount on one
+ * with them. Checked on both, each at its cap with failures.
+ */
+static void bp_fails_not_misses(struct kunit *test)
+{
+	unsigned int cap = bp_cap_for_mag(4), flags[] = { 0, BUFPOOL_F_NO_MAGAZINES };
+	struct bufpool_buf *bufs[64], *two[2];
+	struct bufpool_stats st;
+	struct bufpool *pool;
+	int i, k;
+
+	if (cap > ARRAY_SIZE(bufs))
+		kunit_skip(test, "magazines of 4 need a cap of %u here", cap);
+	for (k = 0; k < ARRAY_SIZE(flags); k++) {
+		pool = bp_create(test, "kunit-fails", 64, cap, 0, flags[k]);
+		KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, cap, bufs), 0);
+		for (i = 0; i < 10; i++)
+			KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
+		KUNIT_EXPECT_EQ(test, bufpool_alloc_bulk(pool, GFP_ATOMIC, 2, two), -EAGAIN);
+		bufpool_put_bulk(cap, bufs);
+		st = bp_stats(pool);
+		KUNIT_EXPECT_EQ(test, st.fails, 11);
+		KUNIT_EXPECT_EQ(test, st.allocs, cap);
+		KUNIT_EXPECT_LE(test, st.mag_misses, st.allocs + st.frees);
+		KUNIT_EXPECT_EQ(test, st.mag_hits + st.mag_misses, st.allocs + st.frees);
+		if (flags[k])
+			KUNIT_EXPECT_EQ(test, st.mag_hits, 0);
+		bp_destroy(test, pool);
+	}
+}
+
 struct bp_pipe {
 	spinlock_t lock;		/* protects all of the pipe */
 	struct bufpool_buf *slot[16];
@@ -2976,6 +3010,7 @@ static struct kunit_suite bp_wait_suite = {
 
 static struct kunit_case bp_percpu_cases[] = {
 	KUNIT_CASE(bp_magazine_hits),
+	KUNIT_CASE(bp_fails_not_misses),
 	KUNIT_CASE(bp_cross_cpu),
 	KUNIT_CASE(bp_exhaustion_steals),
 	KUNIT_CASE(bp_remote_put_wakes),
