@@ -43,12 +43,13 @@
  * half full, and a full one gives its older half back, both under the
  * pool lock, a batch of at most 31 and the caller's one: a buffer moves
  * between a magazine and the depot only under that lock, and at most 32
- * per hold of it. A magazine has up to 64 slots, holds at most 128 KiB of idle
- * buffers, and at most its CPU's share of the cap; every pool of at
- * least two buffers per possible CPU gets magazines, whatever the CPU
- * count (a pool of 16 on two CPUs, one of 1024 with 64 possible CPUs).
- * Since any CPU can take from any magazine, a buffer idle on one CPU is
- * never out of another's reach.
+ * per hold of it. Every pool of at least two buffers per possible CPU
+ * gets magazines, whatever the CPU count (a pool of 16 on two CPUs, one
+ * of 1024 with 64 possible CPUs). A magazine has up to 64 slots, holds
+ * at most 128 KiB of idle buffers, and up to the whole cap, not its
+ * CPU's share: since any CPU can take from any magazine, a buffer idle
+ * on one CPU is never out of another's reach, and a CPU that took a
+ * burst of the pool puts it all back without the lock.
  */
 
 /**
@@ -114,16 +115,21 @@
 static enum cpuhp_state bufpool_mag_cpuhp_state;
 
 /*
- * The smallest of: 64 slots, 128 KiB of buffers, this CPU's share of the
- * cap; a power of two, at least 2, or no magazines at all.
+ * None for a pool of fewer than two buffers per possible CPU, whose
+ * callers would mostly find their own magazine empty. Else the smallest
+ * of: 64 slots, 128 KiB of buffers, the cap; a power of two, at least 2.
+ * Not this CPU's share of the cap: any CPU takes from any magazine, so
+ * one that holds much of the pool strands nothing, and a CPU that takes
+ * a burst gives it all back without the pool lock.
  */
 static unsigned int bufpool_mag_size(const struct bufpool *pool)
 {
 	unsigned int n = BUFPOOL_MAG_MAX;
 
-	if (pool->flags & BUFPOOL_F_NO_MAGAZINES)
+	if (pool->flags & BUFPOOL_F_NO_MAGAZINES ||
+	    pool->max_bufs / num_possible_cpus() < 2)
 		return 0;
-	n = min_t(unsigned int, n, pool->max_bufs / num_possible_cpus());
+	n = min_t(unsigned int, n, pool->max_bufs);
 	n = min_t(size_t, n, BUFPOOL_MAG_BYTES / pool->buf_size);
 	return n < 2 ? 0 : rounddown_pow_of_two(n);
 }
@@ -447,13 +453,17 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
 				      struct bufpool_waiter *w,
 				      unsigned int *enough)
 {
+	unsigned int i, cpu = raw_smp_processor_id();
 	struct bufpool_buf *buf;
 	struct bufpool_mag *m;
 	unsigned long sum = 0, head, tail;
-	unsigned int cpu;
 	u32 state;
 
-	for_each_cpu_wrap(cpu, cpu_possible_mask, raw_smp_processor_id()) {
+	/*
+	 * A plain walk of the summary, which has a word for every CPU id
+	 * (those never possible stay 0): no cpumask call per CPU.
+	 */
+	for (i = 0; i < nr_cpu_ids; i++, cpu = cpu + 1 < nr_cpu_ids ? cpu + 1 : 0) {
 		/*
 		 * Pairs with the release of @tail that follows
 		 * bufpool_mag_flag(): a word read even means the fill after

@@ -117,13 +117,13 @@ static struct bufpool *bp_create(struct kunit *test, const char *name,
 }
 
 /*
- * The smallest cap at which a pool of small buffers gets magazines of
- * @slots on this machine (each CPU's magazine holds at most its share of
- * the cap), so that figures follow the CPU count.
+ * A cap at which a pool of small buffers gets magazines of @slots or
+ * more on this machine (two buffers per possible CPU at least), so that
+ * figures follow the CPU count.
  */
 static unsigned int bp_cap_for_mag(unsigned int slots)
 {
-	return slots * num_possible_cpus();
+	return max(slots, 2U) * num_possible_cpus();
 }
 
 /* Cases that pin workers to CPUs 0 and 1, with a cap of @cap. */
