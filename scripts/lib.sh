@@ -64,15 +64,18 @@ pkg_version() {
 	dpkg-query -W -f='${Version}' "$1"
 }
 
-# The Debian 6.1 ABI the linux-headers-amd64 metapackage points at, e.g.
-# 6.1.0-56-amd64. Resolved once installed, so the cache follows updates.
+# The Debian 6.1 ABI a linux-headers metapackage points at: that of
+# linux-headers-amd64 (e.g. 6.1.0-56-amd64), or of linux-headers-$1
+# (rt-amd64: 6.1.0-56-rt-amd64). Resolved once installed, so the cache
+# follows updates.
 debian_abi() {
-	local dep
+	local flavour=${1:-amd64} re dep
 
-	dep=$(apt-cache depends linux-headers-amd64 2>/dev/null |
-		sed -n 's/.*Depends: linux-headers-\(6\.1\.[0-9]*-[0-9]*-amd64\)$/\1/p' | head -n1)
-	[ -n "$dep" ] || dep=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null |
-		sed 's|.*/linux-headers-||' | sort -V | tail -n1)
-	[ -n "$dep" ] || die "cannot resolve the Debian 6.1 kernel ABI"
+	re="6\.1\.[0-9]*-[0-9]*-$flavour"
+	dep=$(apt-cache depends "linux-headers-$flavour" 2>/dev/null |
+		sed -n "s/.*Depends: linux-headers-\($re\)\$/\1/p" | head -n1)
+	[ -n "$dep" ] || dep=$(ls -d /usr/src/linux-headers-6.1.* 2>/dev/null |
+		sed -n "s|.*/linux-headers-\($re\)\$|\1|p" | sort -V | tail -n1)
+	[ -n "$dep" ] || die "cannot resolve the Debian 6.1 kernel ABI of linux-headers-$flavour"
 	echo "$dep"
 }
