@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make               build bufpool.ko and the test modules for the running kernel
+# make               build bufpool.ko (alone) for the running kernel
 # make KDIR=DIR      ... against another kernel build directory
+# make BUFPOOL_TESTS=y  ... and the test, benchmark and demo modules
+#                    (scripts/build does this for the targets below)
 # make run           boot the test VM and run the demo (samples/bufpool_demo.c)
 # make check         every test on every test kernel; installs what is missing
 # make bench         bufpool against the kernel's own pools on the perf kernel;
@@ -17,16 +19,27 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr/local
 VERSION := $(file <VERSION)
 
-modules:
+modules: kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-clean:
+clean: kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-# Rebuilt without the test modules, so that they are not installed.
-install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) BUFPOOL_TESTS=n modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) BUFPOOL_TESTS=n INSTALL_MOD_DIR=updates \
+# Without a kernel build directory the kernel's make stops with a bare
+# "No such file or directory": say what is missing and how to get it.
+kdir:
+	@test -f $(KDIR)/Makefile || { \
+	echo "bufpool: no kernel build directory at $(KDIR)" >&2; \
+	echo "  Install the headers of the running kernel: on Debian and Ubuntu," >&2; \
+	echo "  apt-get install linux-headers-$$(uname -r) (Fedora: kernel-devel-$$(uname -r))." >&2; \
+	echo "  Or build against another kernel's: make KDIR=/path/to/its/build/directory" >&2; \
+	exit 1; }
+
+# Rebuilt without BUFPOOL_TESTS, should the tree have been built with
+# it, so that only bufpool.ko is installed.
+install: kdir
+	$(MAKE) -C $(KDIR) M=$(CURDIR) BUFPOOL_TESTS= modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) BUFPOOL_TESTS= INSTALL_MOD_DIR=updates \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) DEPMOD=true modules_install
 	release=$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 		$(KDIR)/include/generated/utsrelease.h) && \
@@ -51,4 +64,4 @@ bench:
 torture:
 	bash scripts/torture $(TORTURE)
 
-.PHONY: modules clean install version run check bench torture
+.PHONY: modules clean kdir install version run check bench torture

@@ -38,7 +38,7 @@ count_of() {
 }
 
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 15
 
 # The guest mounts debugfs only; tracefs has its own mount point.
 [ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null
@@ -192,7 +192,7 @@ wait $bps
 check_bufpoolstat() {
 	dt=$(sed -n 's/.*rates over \([0-9.]*\)s$/\1/p' /tmp/bps.out)
 	[ -n "$dt" ] || { cat /tmp/bps.out; return 1; }
-	for c in allocs:11:8 fails:12:9 waits:13:10; do
+	for c in allocs:12:9 fails:13:10 waits:14:11; do
 		name=${c%%:*}
 		want=$(stat_of stat "$name")
 		got=$(stat_row stat /tmp/bps.out "$(echo "$c" | cut -d: -f2)")
@@ -205,7 +205,8 @@ check_bufpoolstat() {
 			{ ktap_print_msg "$name/s $rate over ${dt}s is not $want"; return 1; }
 	done
 	expect_eq "$(stat_row stat /tmp/bps.out 3)" 64 "MAX column" &&
-	expect_eq "$(stat_row stat /tmp/bps.out 4)" 64 "IN_USE column"
+	expect_eq "$(stat_row stat /tmp/bps.out 4)" 4 "MIN column" &&
+	expect_eq "$(stat_row stat /tmp/bps.out 5)" 64 "IN_USE column"
 }
 ktap_test_result "bufpoolstat: a new pool's counts and rates" check_bufpoolstat
 rmmod bufpool_test_client
@@ -221,7 +222,7 @@ EOF
 check_bufpoolstat_sort() {
 	sh /root/bufpoolstat -f /tmp/bps.pools -n 2 -d 0.1 -s allocs >/tmp/bps.out 2>&1 &&
 	expect_eq "$(grep -c '^NAME ' /tmp/bps.out)" 2 "tables for -n 2" &&
-	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s%s ", $1, $11 }' /tmp/bps.out)" \
+	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s%s ", $1, $12 }' /tmp/bps.out)" \
 		"aa300 cc200 bb100 aa300 cc200 bb100 " "-s allocs" &&
 	sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -d 0.1 -s fails >/tmp/bps.out 2>&1 &&
 	expect_eq "$(awk '$1 ~ /^[a-c][a-c]$/ { printf "%s ", $1 }' /tmp/bps.out)" \
@@ -232,5 +233,59 @@ check_bufpoolstat_sort() {
 	! sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -s nosuch 2>/dev/null
 }
 ktap_test_result "bufpoolstat: -n tables, sorted by -s" check_bufpoolstat_sort
+
+# Catches -h and --help taken for wrong options (status 2, "Illegal
+# option"), and a wrong option taken for help.
+check_bufpoolstat_help() {
+	for h in -h --help; do
+		sh /root/bufpoolstat $h >/tmp/bps.out 2>/tmp/bps.err
+		expect_eq "$?" 0 "status of $h" &&
+		grep -q '^bufpoolstat \[-d DELAY\]' /tmp/bps.out &&
+		grep -q '^columns: ' /tmp/bps.out &&
+		[ ! -s /tmp/bps.err ] ||
+			{ ktap_print_msg "$h: $(cat /tmp/bps.out /tmp/bps.err)"; return 1; }
+	done
+	sh /root/bufpoolstat -x >/tmp/bps.out 2>/tmp/bps.err
+	expect_eq "$?" 2 "status of -x" &&
+	[ ! -s /tmp/bps.out ] && grep -q '^bufpoolstat \[-d DELAY\]' /tmp/bps.err
+}
+ktap_test_result "bufpoolstat: -h and --help print the usage, status 0" check_bufpoolstat_help
+
+# A name of BUFPOOL_NAME_MAX (31) characters and a reserve (min) per pool,
+# in another order than the allocations.
+cat >/tmp/bps.pools <<EOF
+# name allocs fails waits buf_size max min in_use free cached hwm
+bb 100 5 0 64 8 2 0 0 0 0
+a_pool_name_of_31_characters_xx 300 0 9 64 8 7 0 0 0 0
+cc 200 1 0 64 8 4 0 0 0 0
+EOF
+
+# Catches a name column too narrow for the longest name: every column
+# but the name (left-aligned) must end where the header's does.
+check_bufpoolstat_width() {
+	sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -d 0.1 >/tmp/bps.out 2>&1 &&
+	expect_eq "$(grep -c -e '^NAME ' -e '^[abc][a-z0-9_]* ' /tmp/bps.out)" 4 "table lines" &&
+	expect_eq "$(grep -e '^NAME ' -e '^[abc][a-z0-9_]* ' /tmp/bps.out | awk '{
+		s = $0; p = 0; e = ""; f = 0
+		while (match(s, /[^ ]+/)) {
+			p += RSTART + RLENGTH - 1
+			s = substr(s, RSTART + RLENGTH)
+			if (++f > 1)
+				e = e " " p
+		}
+		print e }' | sort -u | wc -l | tr -d ' ')" 1 "column ends alike in every line" ||
+		{ cat /tmp/bps.out; return 1; }
+}
+ktap_test_result "bufpoolstat: a 31-character name shifts no column" check_bufpoolstat_width
+
+# Catches -s min sorting by a column the table does not show: the MIN
+# column (found by its header) must read largest first.
+check_bufpoolstat_min() {
+	sh /root/bufpoolstat -f /tmp/bps.pools -n 1 -d 0.1 -s min >/tmp/bps.out 2>&1 &&
+	expect_eq "$(awk '$1 == "NAME" { for (i = 1; i <= NF; i++) if ($i == "MIN") c = i }
+		c && $1 != "NAME" && NF > 10 { printf "%s ", $c }' /tmp/bps.out)" \
+		"7 4 2 " "MIN column, -s min" || { cat /tmp/bps.out; return 1; }
+}
+ktap_test_result "bufpoolstat: -s min sorts by the MIN column shown" check_bufpoolstat_min
 
 ktap_finished
