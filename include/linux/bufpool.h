@@ -70,8 +70,12 @@ struct scatterlist;
 /**
  * struct bufpool_params - how to create a pool
  * @name: unique among live pools, at most %BUFPOOL_NAME_MAX characters,
- *	no '/' and no white space. Names the debugfs directory and, as
- *	"bufpool-<name>", the slab cache in /proc/slabinfo.
+ *	no '/' and no white space; not "pools" or "fail", which are
+ *	debugfs files of bufpool's own. Names the debugfs directory and, as
+ *	"bufpool-<name>", the slab cache in /proc/slabinfo. A driver with a
+ *	pool per device puts the device in it, e.g. "%s-rx" of dev_name()
+ *	("0000:03:00.0-rx"), or "mynic%d-rx" of its own index; bufpool
+ *	copies the string.
  * @buf_size: usable bytes wanted in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
  *	Buffers may hold more: where the slab would leave part of each
  *	slot unused, that part is the buffer's (bufpool_buf_size()).
