@@ -561,26 +561,47 @@ static unsigned long tt_shrink(struct bufpool *pool, unsigned long n)
 }
 
 /*
- * What must hold whenever the pool lock is free: nobody sleeps while a
- * buffer idles in the depot, the reserve is never given back, the cap
- * never passed. Catches a returned buffer parked instead of handed to a
- * waiter (a lost wakeup), the shrinker eating the reserve, growth past
- * the cap.
+ * Buffers may idle in the depot while callers wait only for a first
+ * waiter that is on its way to take them: woken for them (a running
+ * caller may take one meanwhile, a barge) or running anyway (between two
+ * lock holds of its own slow path). A first waiter asleep and not woken,
+ * or a notify request, which never takes for itself, with buffers idle
+ * is a lost wakeup: nobody will come for them.
+ */
+static bool tt_idle_while_waiting_ok(struct bufpool *pool)
+{
+	struct bufpool_waiter *head;
+
+	head = list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
+					node);
+	if (!head || !pool->nr_free)
+		return true;
+	return head->task && (head->woken || task_is_running(head->task));
+}
+
+/*
+ * What must hold whenever the pool lock is free: nobody sleeps first in
+ * line while a buffer idles in the depot, the reserve is never given
+ * back, the cap never passed. Catches a returned buffer parked instead
+ * of handed or woken for (a lost wakeup), the shrinker eating the
+ * reserve, growth past the cap.
  */
 static void tt_sample(struct tt_pool *tp)
 {
 	struct bufpool *pool = tp->pool;
 	unsigned int waiters, idle, real;
 	unsigned long flags;
+	bool idle_ok;
 
 	bufpool_depot_lock(pool, flags);
 	waiters = pool->nr_waiters;
 	idle = pool->nr_free;
 	real = pool->backed - pool->growing;
+	idle_ok = tt_idle_while_waiting_ok(pool);
 	bufpool_depot_unlock(pool, flags);
-	if (waiters && idle)
-		tt_err("pool '%s': %u waiters while %u buffers idle", tp->name,
-		       waiters, idle);
+	if (!idle_ok)
+		tt_err("pool '%s': %u waiters, the first asleep, while %u buffers idle",
+		       tp->name, waiters, idle);
 	if (real < tp->p.min_bufs || real > tp->p.max_bufs)
 		tt_err("pool '%s': %u buffers, outside %u..%u", tp->name, real,
 		       tp->p.min_bufs, tp->p.max_bufs);
