@@ -124,21 +124,24 @@ static unsigned int bufpool_depot_slab_order(size_t size)
 /*
  * Where @size-byte objects leave part of each slab unused, make them
  * bigger by that part, if SLUB then packs them alike: what the slab
- * would waste becomes the buffer's. Returns the object size; @cost gets
- * the bytes of slab each one takes.
+ * would waste becomes the buffer's. @extra is what SLUB adds to each
+ * object of the cache (its free pointer, placed after the object in a
+ * SLAB_TYPESAFE_BY_RCU cache). Returns the object size to ask for;
+ * @cost gets the bytes of slab each one takes.
  */
 static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
-				     size_t *cost)
+				     size_t extra, size_t *cost)
 {
-	unsigned int order = bufpool_depot_slab_order(size);
+	size_t obj = ALIGN(size + extra, align);
+	unsigned int order = bufpool_depot_slab_order(obj);
 	size_t slab = PAGE_SIZE << order;
-	size_t n = max_t(size_t, slab / size, 1);
+	size_t n = max_t(size_t, slab / obj, 1);
 	size_t slot = ALIGN_DOWN(slab / n, align);
 
 	*cost = DIV_ROUND_UP(slab, n);
-	if (slot <= size || bufpool_depot_slab_order(slot) != order)
+	if (slot <= obj || bufpool_depot_slab_order(slot) != order)
 		return size;
-	return slot;
+	return slot - extra;
 }
 
 /*
@@ -157,15 +160,21 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
 static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 {
 	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
-	size_t inline_slot, apart_slot, index_cost = 0;
+	size_t inline_slot, apart_slot, index_cost = 0, freeptr = 0;
 
-	if (pool->flags & BUFPOOL_F_LOOKUP)
+	/*
+	 * Indexed, an inline header is read under RCU alone: its cache is
+	 * SLAB_TYPESAFE_BY_RCU, and SLUB keeps its free pointer out of it.
+	 */
+	if (pool->flags & BUFPOOL_F_LOOKUP) {
 		index_cost = BUFPOOL_INDEX_COST;
+		freeptr = sizeof(void *);
+	}
 	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
 						   hdr, pool->align),
-					     pool->align, &inline_cost);
+					     pool->align, freeptr, &inline_cost);
 	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
-					    pool->align, &apart_cost);
+					    pool->align, 0, &apart_cost);
 	inline_cost += index_cost;
 	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
@@ -322,11 +331,15 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
 	 * being merged, so it shows up under its own name.
 	 */
-	/* Indexed, headers are read by lookups under RCU alone. */
+	/*
+	 * Indexed, headers are read by lookups under RCU alone: an inline
+	 * one in this cache, one apart in bufpool_depot_hdr_cache.
+	 */
 	if (!bufpool_fault())
 		pool->cache = kmem_cache_create_usercopy(slab_name, size,
 							 pool->align,
-							 pool->indexed ? SLAB_TYPESAFE_BY_RCU : 0,
+							 pool->indexed && pool->buf_offset ?
+							 SLAB_TYPESAFE_BY_RCU : 0,
 							 0, pool->buf_size, NULL);
 	kfree(slab_name);
 	return pool->cache ? 0 : -ENOMEM;
