@@ -71,7 +71,8 @@ enum {
 };
 
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
-				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP)
+				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP | \
+				 BUFPOOL_F_ACCOUNT)
 
 /* Sleep at most this long while growth is failing, then try again. */
 #define BUFPOOL_GROW_RETRY	(HZ / 10)
@@ -243,6 +244,12 @@ struct bufpool {
 	unsigned int key_shift;
 	bool indexed;
 	const char *name;
+	/* Its slab cache's, unique among the pools on bufpool_list. */
+	const char *slab_name;
+	/* Never reused: names a dying pool's debugfs directory. */
+	unsigned long id;
+	/* BUFPOOL_F_ACCOUNT: charged with all its buffers (a reference). */
+	struct mem_cgroup *memcg;
 
 	/* The pool lock protects everything below, up to @node. */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp;
@@ -271,6 +278,11 @@ struct bufpool {
 	unsigned int service;
 	bool service_queued;
 	unsigned int high_watermark;
+	/*
+	 * Set once, by the destroy that stops the pool; read without the
+	 * lock (READ_ONCE()) by bufpool_create(), to which the name of a
+	 * dying pool is free.
+	 */
 	bool dying;
 	u64 waits;
 	u64 wait_ns_total;
@@ -303,6 +315,8 @@ struct bufpool {
 	 */
 	struct list_head node;
 	struct dentry *debugfs;
+	/* Its directory was moved to dying/ (under bufpool_list_lock). */
+	bool retired;
 	struct hlist_node cpuhp_node;
 	void *shrinker;			/* bufpool_shrinker.c owns it */
 };
@@ -311,6 +325,7 @@ struct bufpool {
 #define BUFPOOL_SERVICE_SWEEP	0x1	/* a notify request waits: sweep */
 #define BUFPOOL_SERVICE_GROW	0x2	/* grow for a notify request */
 #define BUFPOOL_SERVICE_BYPASS	0x4	/* the last waiter left a while ago */
+#define BUFPOOL_SERVICE_RETIRE	0x8	/* destroyed: debugfs dir to dying/ */
 /*
  * The magazines stay off this long after the last waiter leaves, so that
  * waiting episodes that follow each other closely pay for one sweep, not
@@ -352,6 +367,9 @@ enum bufpool_test_point {
 #if IS_ENABLED(CONFIG_KUNIT)
 extern void (*bufpool_test_hook)(enum bufpool_test_point tp);
 void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp));
+/* The devres release of devm_bufpool_create(), for devres_find(). */
+struct device;
+void bufpool_devm_release(struct device *dev, void *res);
 
 static inline void bufpool_test_point(enum bufpool_test_point tp)
 {
@@ -537,6 +555,7 @@ void bufpool_debugfs_init(void);
 void bufpool_debugfs_fault(struct fault_attr *attr);
 void bufpool_debugfs_exit(void);
 void bufpool_debugfs_add(struct bufpool *pool);
+void bufpool_debugfs_retire(struct bufpool *pool);
 void bufpool_debugfs_remove(struct bufpool *pool);
 
 #endif /* _BUFPOOL_INTERNAL_H */
