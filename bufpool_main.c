@@ -69,9 +69,6 @@ void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp))
 	WRITE_ONCE(bufpool_test_hook, hook);
 }
 EXPORT_SYMBOL_IF_KUNIT(bufpool_set_test_hook);
-#else
-#define VISIBLE_IF_KUNIT static
-#define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #endif
 
 #ifdef CONFIG_FAULT_INJECTION
@@ -316,7 +313,7 @@ EXPORT_SYMBOL_GPL(bufpool_create);
  * still out (leaked, or held by whoever the driver gave it to) holds the
  * pool's memory until it is put, not the detach forever.
  */
-VISIBLE_IF_KUNIT void bufpool_devm_release(struct device *dev, void *res)
+void bufpool_devm_release(struct device *dev, void *res)
 {
 	struct bufpool *pool = *(struct bufpool **)res;
 	struct bufpool_stats st;
@@ -327,7 +324,11 @@ VISIBLE_IF_KUNIT void bufpool_devm_release(struct device *dev, void *res)
 			 pool->name, st.in_use);
 	bufpool_destroy_async(pool, NULL, NULL);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For devres_find() by the tests. */
 EXPORT_SYMBOL_IF_KUNIT(bufpool_devm_release);
+#endif
 
 static int bufpool_devm_match(struct device *dev, void *res, void *data)
 {
@@ -1171,8 +1172,9 @@ static __always_inline bool bufpool_live_buf(const struct bufpool_buf *buf)
  * @pool: the pool the buffer came from
  * @data: bufpool_buf_data() of a buffer of @pool that the caller holds
  *
- * For callers that keep only the data pointer, as the network stack keeps
- * skb->head; the pool must have been created with %BUFPOOL_F_LOOKUP.
+ * For callers that keep only the data pointer (a descriptor ring that
+ * holds addresses); the pool must have been created with
+ * %BUFPOOL_F_LOOKUP.
  * Checked against @pool through its index, so any pointer is safe to
  * ask about: one that is not the start of a live buffer of @pool gets a
  * message naming the pool and NULL.

@@ -17,7 +17,9 @@
  *
  * Locks, outermost first:
  *
- *  - bufpool_list_lock (mutex): the list of pools, names, debugfs.
+ *  - bufpool_list_lock (mutex): the list of pools (live and dying),
+ *    names, debugfs. Taken by the service work, so never held while
+ *    waiting for a pool to be done.
  *  - bufpool.lock (raw spinlock, interrupts off): the depot, the waiters
  *    and everything else marked "pool lock" below. Raw because buffers
  *    are put from hard IRQ, where a spinlock_t sleeps on PREEMPT_RT: so
@@ -306,8 +308,11 @@ struct bufpool {
 	struct rcu_work free_work;
 
 	/*
-	 * @node is added, walked and removed under bufpool_list_lock (but
-	 * in module exit, which runs alone). The others are set up by
+	 * @node, @debugfs and @retired are written and read under
+	 * bufpool_list_lock (but in module exit, which runs alone): a
+	 * dying pool's directory is moved out of its name's way by
+	 * whoever gets there first, its destroy, the service work or a
+	 * bufpool_create() of the same name. The others are set up by
 	 * bufpool_create() and torn down by the one thread that ends the
 	 * pool (bufpool_shutdown(), bufpool_free_work(), bufpool_exit()),
 	 * with or without the lock: nobody else writes them (the hotplug
@@ -315,8 +320,7 @@ struct bufpool {
 	 */
 	struct list_head node;
 	struct dentry *debugfs;
-	/* Its directory was moved to dying/ (under bufpool_list_lock). */
-	bool retired;
+	bool retired;			/* @debugfs moved to dying/ */
 	struct hlist_node cpuhp_node;
 	void *shrinker;			/* bufpool_shrinker.c owns it */
 };
@@ -367,9 +371,6 @@ enum bufpool_test_point {
 #if IS_ENABLED(CONFIG_KUNIT)
 extern void (*bufpool_test_hook)(enum bufpool_test_point tp);
 void bufpool_set_test_hook(void (*hook)(enum bufpool_test_point tp));
-/* The devres release of devm_bufpool_create(), for devres_find(). */
-struct device;
-void bufpool_devm_release(struct device *dev, void *res);
 
 static inline void bufpool_test_point(enum bufpool_test_point tp)
 {
@@ -383,6 +384,10 @@ static inline void bufpool_test_point(enum bufpool_test_point tp)
 {
 }
 #endif
+
+/* bufpool_main.c: devm_bufpool_create()'s devres release (tests find it). */
+struct device;
+void bufpool_devm_release(struct device *dev, void *res);
 
 /* bufpool_depot.c */
 #define bufpool_depot_lock(pool, flags)	raw_spin_lock_irqsave(&(pool)->lock, flags)
