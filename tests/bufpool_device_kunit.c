@@ -691,9 +691,9 @@ struct bd_napi {
 	struct bufpool_buf *ring[BD_RING];
 	unsigned int ring_n;
 	unsigned int want;
-	/* Done by the next poll, once: refill, or @fn. */
-	bool refill;
+	/* Done by the next poll, once. */
 	void (*fn)(struct bd_napi *bn);
+	bool asked;		/* the poll's: a request is out */
 	int ret;		/* of the last bufpool_alloc_notify() */
 	int err;		/* the callback's */
 	atomic_t calls;		/* callbacks run */
@@ -708,17 +708,19 @@ static void bd_napi_refill(struct bd_napi *bn)
 {
 	struct bufpool_buf *buf;
 
-	while (bn->ring_n < BD_RING) {
+	/* Until the answer is in the ring, bn->got is the request's. */
+	while (!bn->asked && bn->ring_n < BD_RING) {
 		buf = bufpool_alloc(bn->pool, GFP_ATOMIC);
-		if (!buf)
+		if (buf) {
+			bn->ring[bn->ring_n++] = buf;
+			continue;
+		}
+		bn->want = BD_RING - bn->ring_n;
+		bn->ret = bufpool_alloc_notify(bn->pool, bn->want, bn->got, &bn->nb);
+		if (bn->ret) {
+			bn->asked = bn->ret == -EINPROGRESS;
 			break;
-		bn->ring[bn->ring_n++] = buf;
-	}
-	if (bn->ring_n == BD_RING)
-		return;
-	bn->want = BD_RING - bn->ring_n;
-	bn->ret = bufpool_alloc_notify(bn->pool, bn->want, bn->got, &bn->nb);
-	if (!bn->ret) {
+		}
 		memcpy(bn->ring + bn->ring_n, bn->got, bn->want * sizeof(*bn->got));
 		bn->ring_n += bn->want;
 	}
@@ -734,6 +736,7 @@ static int bd_napi_poll(struct napi_struct *napi, int budget)
 	/* Pairs with the release in bd_napi_notified(). */
 	if (smp_load_acquire(&bn->notified)) {
 		bn->notified = false;
+		bn->asked = false;
 		if (!bn->err) {
 			memcpy(bn->ring + bn->ring_n, bn->got,
 			       bn->want * sizeof(*bn->got));
