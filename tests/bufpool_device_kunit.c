@@ -822,7 +822,8 @@ static void bd_napi_wait(struct kunit *test, struct bd_napi *bn)
  * Catches the NAPI pattern not working end to end: a request that
  * cannot be made from a poll (softirq) on a dry pool, a put that does
  * not fire its callback, a callback from which napi_schedule() does not
- * get a poll, or a poll that finds the buffers not yet the request's.
+ * get a poll, or a poll that finds the buffers not yet the request's;
+ * and a refill that asks again while its request is out.
  */
 static void bd_napi_pattern(struct kunit *test)
 {
@@ -838,6 +839,11 @@ static void bd_napi_pattern(struct kunit *test)
 	bd_in_napi(test, bn, bd_napi_refill);
 	KUNIT_EXPECT_EQ(test, bn->ring_n, 2);
 	KUNIT_ASSERT_EQ(test, bn->ret, -EINPROGRESS);
+	/* A poll meanwhile asks for nothing: the request is out. */
+	bn->ret = 1;
+	bd_in_napi(test, bn, bd_napi_refill);
+	KUNIT_EXPECT_EQ(test, bn->ret, 1);
+	KUNIT_EXPECT_EQ(test, bn->ring_n, 2);
 	/* One back is not enough for the request: no poll yet. */
 	reinit_completion(&bn->polled);
 	bd_put(test, held[0]);
