@@ -4,14 +4,20 @@
  *
  *   pools         one line per pool, with a header row, like /proc/slabinfo
  *   <name>/stats  "key: value" lines of every counter of one pool
+ *   dying/<name>.<id>/
+ *                 the directory of a pool being destroyed, whose name is
+ *                 free for a new pool: <id> tells pools of one name apart
  *   fail/         the fault-injection attributes of bufpool's one fault
  *                 point (with CONFIG_FAULT_INJECTION_DEBUG_FS)
  *
  * A pool's directory is removed before the pool is freed, and debugfs
  * makes that removal wait for reads in progress (later reads of a file
- * still open fail with -EIO), so no reader can touch a freed pool. The
- * pools file walks the pool list under bufpool_list_lock. No kernel
- * address is printed.
+ * still open fail with -EIO), so no reader can touch a freed pool; a
+ * move to dying/ keeps the files and their pool, and files open stay
+ * open. The pools file walks the pool list under bufpool_list_lock, and
+ * names a dying pool by its directory, dying/<name>.<id>. Directories
+ * are made, moved and removed under that lock too. No kernel address is
+ * printed.
  */
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
@@ -20,9 +26,23 @@
 #include "bufpool_internal.h"
 
 static struct dentry *bufpool_debugfs_root;
+static struct dentry *bufpool_debugfs_dying;
+
+/* Room for "dying/", a name, "." and an id. */
+#define BUFPOOL_DEBUGFS_NAME_MAX	(6 + BUFPOOL_NAME_MAX + 1 + 20)
+
+/* A pool's directory under bufpool/. Caller holds bufpool_list_lock. */
+static void bufpool_debugfs_name(struct bufpool *pool, char *buf, size_t len)
+{
+	if (pool->retired)
+		snprintf(buf, len, "dying/%s.%lu", pool->name, pool->id);
+	else
+		strscpy(buf, pool->name, len);
+}
 
 static int bufpool_pools_show(struct seq_file *m, void *unused)
 {
+	char name[BUFPOOL_DEBUGFS_NAME_MAX + 1];
 	struct bufpool_stats st;
 	struct bufpool *pool;
 
@@ -33,8 +53,9 @@ static int bufpool_pools_show(struct seq_file *m, void *unused)
 	mutex_lock(&bufpool_list_lock);
 	list_for_each_entry(pool, &bufpool_list, node) {
 		bufpool_get_stats(pool, &st);
+		bufpool_debugfs_name(pool, name, sizeof(name));
 		seq_printf(m, "%-*s %8zu %8u %8u %8u %8u %8u %8u %12llu %10llu %10llu\n",
-			   BUFPOOL_NAME_MAX, pool->name, pool->buf_size,
+			   BUFPOOL_NAME_MAX, name, pool->buf_size,
 			   pool->max_bufs, pool->min_bufs, st.in_use, st.free,
 			   st.cached, st.high_watermark, st.allocs, st.fails,
 			   st.waits);
@@ -93,6 +114,32 @@ void bufpool_debugfs_add(struct bufpool *pool)
 			    &bufpool_stats_fops);
 }
 
+/*
+ * A pool being destroyed gives up its name: its directory moves to
+ * dying/<name>.<id>, where its files stay readable until it is freed.
+ * Once; if the move fails, the directory goes, so that the name is free.
+ * Caller holds bufpool_list_lock.
+ */
+void bufpool_debugfs_retire(struct bufpool *pool)
+{
+	char name[BUFPOOL_DEBUGFS_NAME_MAX + 1];
+	struct dentry *moved;
+
+	if (pool->retired)
+		return;
+	pool->retired = true;
+	if (IS_ERR_OR_NULL(pool->debugfs))
+		return;
+	snprintf(name, sizeof(name), "%s.%lu", pool->name, pool->id);
+	moved = debugfs_rename(bufpool_debugfs_root, pool->debugfs,
+			       bufpool_debugfs_dying, name);
+	if (IS_ERR(moved)) {
+		debugfs_remove(pool->debugfs);
+		pool->debugfs = NULL;
+	}
+}
+
+/* Caller holds bufpool_list_lock, but in module exit. */
 void bufpool_debugfs_remove(struct bufpool *pool)
 {
 	debugfs_remove(pool->debugfs);
@@ -109,6 +156,7 @@ void bufpool_debugfs_fault(struct fault_attr *attr)
 void bufpool_debugfs_init(void)
 {
 	bufpool_debugfs_root = debugfs_create_dir("bufpool", NULL);
+	bufpool_debugfs_dying = debugfs_create_dir("dying", bufpool_debugfs_root);
 	debugfs_create_file("pools", 0444, bufpool_debugfs_root, NULL,
 			    &bufpool_pools_fops);
 }

@@ -7,6 +7,8 @@
 #include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 
 #include "bufpool_internal.h"
@@ -87,11 +89,15 @@ static struct kmem_cache *bufpool_depot_hdr_cache;
  * slab; zone and zeroing flags are the pool's business. Growth failing is
  * expected (the caller then waits for a returned buffer), hence NOWARN.
  */
-static gfp_t bufpool_depot_grow_gfp(gfp_t gfp)
+static gfp_t bufpool_depot_grow_gfp(struct bufpool *pool, gfp_t gfp)
 {
-	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
-		       __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_NOMEMALLOC)) |
-	       __GFP_NOWARN;
+	gfp = (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+		      __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_NOMEMALLOC)) |
+	      __GFP_NOWARN;
+	/* The data's cache is SLAB_ACCOUNT; headers and index need this. */
+	if (pool->flags & BUFPOOL_F_ACCOUNT)
+		gfp |= __GFP_ACCOUNT;
+	return gfp;
 }
 
 /*
@@ -271,29 +277,50 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 	return buf;
 }
 
-static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
-						 gfp_t gfp)
+static struct bufpool_buf *bufpool_depot_alloc_buf(struct bufpool *pool,
+						   gfp_t gfp)
 {
 	struct bufpool_buf *buf;
 	void *data;
 
-	gfp = bufpool_depot_grow_gfp(gfp);
-	if (bufpool_fault())
-		return NULL;
 	data = kmem_cache_alloc(pool->cache, gfp);
 	if (!data)
 		return NULL;
 	buf = bufpool_depot_new_header(pool, data, gfp);
-	if (!buf) {
+	if (!buf)
 		kmem_cache_free(pool->cache, data);
+	return buf;
+}
+
+/*
+ * A new buffer, reserve or growth. An accounted pool's is charged to the
+ * pool's memory cgroup, whatever the context: the growing task's own,
+ * a kworker's or a softirq's (none) would be the wrong one, or none.
+ */
+static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
+						 gfp_t gfp)
+{
+	struct mem_cgroup *old;
+	struct bufpool_buf *buf;
+
+	gfp = bufpool_depot_grow_gfp(pool, gfp);
+	if (bufpool_fault())
 		return NULL;
+	if (pool->memcg) {
+		old = set_active_memcg(pool->memcg);
+		buf = bufpool_depot_alloc_buf(pool, gfp);
+		set_active_memcg(old);
+	} else {
+		buf = bufpool_depot_alloc_buf(pool, gfp);
 	}
+	if (!buf)
+		return NULL;
 	refcount_set(&buf->ref, 0);
 	WRITE_ONCE(buf->magic, BUFPOOL_BUF_FREE);
 	buf->pool = pool;
 	buf->next = NULL;
 	if (pool->flags & BUFPOOL_F_POISON)
-		memset(data, BUFPOOL_POISON, pool->buf_size);
+		memset(buf->data, BUFPOOL_POISON, pool->buf_size);
 	return buf;
 }
 
@@ -317,31 +344,29 @@ void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 static int bufpool_depot_create_cache(struct bufpool *pool)
 {
 	size_t size = pool->buf_size;
-	char *slab_name;
+	slab_flags_t flags = 0;
 
 	if (pool->buf_offset)
 		size = pool->buf_offset + sizeof(struct bufpool_buf);
-	if (bufpool_fault())
-		return -ENOMEM;
-	slab_name = kasprintf(GFP_KERNEL, "bufpool-%s", pool->name);
-	if (!slab_name)
-		return -ENOMEM;
-	/*
-	 * Buffers are I/O buffers: whitelist the data for copy_to_user()
-	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
-	 * being merged, so it shows up under its own name.
-	 */
 	/*
 	 * Indexed, headers are read by lookups under RCU alone: an inline
 	 * one in this cache, one apart in bufpool_depot_hdr_cache.
 	 */
+	if (pool->indexed && pool->buf_offset)
+		flags |= SLAB_TYPESAFE_BY_RCU;
+	if (pool->flags & BUFPOOL_F_ACCOUNT)
+		flags |= SLAB_ACCOUNT;
+	/*
+	 * Buffers are I/O buffers: whitelist the data for copy_to_user()
+	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
+	 * being merged, so it shows up under its own name, which must then
+	 * be unique (bufpool_create() sees to that: the slab WARNs and
+	 * sysfs refuses otherwise).
+	 */
 	if (!bufpool_fault())
-		pool->cache = kmem_cache_create_usercopy(slab_name, size,
-							 pool->align,
-							 pool->indexed && pool->buf_offset ?
-							 SLAB_TYPESAFE_BY_RCU : 0,
+		pool->cache = kmem_cache_create_usercopy(pool->slab_name, size,
+							 pool->align, flags,
 							 0, pool->buf_size, NULL);
-	kfree(slab_name);
 	return pool->cache ? 0 : -ENOMEM;
 }
 
@@ -362,7 +387,8 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
 
 	pool->asked_size = buf_size;
 	bufpool_depot_layout(pool, buf_size);
-	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ |
+		      (pool->flags & BUFPOOL_F_ACCOUNT ? XA_FLAGS_ACCOUNT : 0));
 	raw_spin_lock_init(&pool->lock);
 	seqcount_raw_spinlock_init(&pool->depot_seq, &pool->lock);
 	INIT_LIST_HEAD(&pool->waiters);
@@ -524,7 +550,7 @@ static bool bufpool_depot_head_needs_growth(struct bufpool *pool)
 /**
  * bufpool_depot_request_locked - ask the pool's service work for something
  * @pool: the pool, whose lock the caller holds
- * @what: %BUFPOOL_SERVICE_SWEEP or %BUFPOOL_SERVICE_GROW
+ * @what: BUFPOOL_SERVICE_* bits
  * @delay: in jiffies
  *
  * For what a notify request needs done and cannot do itself. Queued, the
@@ -1230,7 +1256,7 @@ static void bufpool_depot_stop_locked(struct bufpool *pool,
 	struct bufpool_waiter *w, *tmp;
 	LIST_HEAD(notified);
 
-	pool->dying = true;
+	WRITE_ONCE(pool->dying, true);
 	bufpool_depot_update_bypass_locked(pool);
 	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
 		list_del_init(&w->node);

@@ -11,8 +11,10 @@
 
 #include <linux/bufpool.h>
 #include <linux/ctype.h>
+#include <linux/device.h>
 #include <linux/fault-inject.h>
 #include <linux/irq_work.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
@@ -41,9 +43,14 @@
  * first waiter.
  */
 
-/* All live pools, for names, debugfs and module exit. */
+/*
+ * All pools, live and dying, for names, debugfs and module exit. A pool
+ * is on it from its creation until its slab cache is gone.
+ */
 DEFINE_MUTEX(bufpool_list_lock);
 LIST_HEAD(bufpool_list);
+/* The id of the last pool created, under bufpool_list_lock. */
+static unsigned long bufpool_last_id;
 /* Each pool's service work, and frees of pools destroyed without waiting. */
 struct workqueue_struct *bufpool_wq;
 
@@ -102,8 +109,9 @@ static int bufpool_check_name(const char *name)
 				   BUFPOOL_NAME_MAX, name, BUFPOOL_NAME_MAX);
 		return -EINVAL;
 	}
-	/* The debugfs directory has files of its own. */
-	if (!strcmp(name, "pools") || !strcmp(name, "fail")) {
+	/* The debugfs directory has entries of its own. */
+	if (!strcmp(name, "pools") || !strcmp(name, "fail") ||
+	    !strcmp(name, "dying")) {
 		pr_err_ratelimited("pool '%s': name is reserved\n", name);
 		return -EINVAL;
 	}
@@ -160,15 +168,51 @@ static int bufpool_check_params(const struct bufpool_params *p)
 	return 0;
 }
 
-/* Caller holds bufpool_list_lock. */
-static struct bufpool *bufpool_find(const char *name)
+/*
+ * The live pool named @name, or NULL. Dying pools of that name, whose
+ * name is free, get their debugfs directory out of the way meanwhile.
+ * Caller holds bufpool_list_lock.
+ */
+static struct bufpool *bufpool_find_live(const char *name)
+{
+	struct bufpool *pool, *live = NULL;
+
+	list_for_each_entry(pool, &bufpool_list, node) {
+		if (strcmp(pool->name, name))
+			continue;
+		/* Pairs with nothing: the stop is one store, seen or not. */
+		if (!READ_ONCE(pool->dying))
+			live = pool;
+		else
+			bufpool_debugfs_retire(pool);
+	}
+	return live;
+}
+
+/*
+ * "bufpool-<name>", or while a dying pool of the name still has that
+ * cache, the first "bufpool-<name>.<n>" no pool has: the slab wants its
+ * caches' names unique. Caller holds bufpool_list_lock.
+ */
+static char *bufpool_slab_name(const char *name)
 {
 	struct bufpool *pool;
+	unsigned int n = 0;
+	char *slab_name;
 
-	list_for_each_entry(pool, &bufpool_list, node)
-		if (!strcmp(pool->name, name))
-			return pool;
-	return NULL;
+again:
+	slab_name = n ? kasprintf(GFP_KERNEL, "bufpool-%s.%u", name, n) :
+			kasprintf(GFP_KERNEL, "bufpool-%s", name);
+	if (!slab_name)
+		return NULL;
+	list_for_each_entry(pool, &bufpool_list, node) {
+		if (!strcmp(pool->slab_name, slab_name)) {
+			kfree(slab_name);
+			n++;
+			goto again;
+		}
+	}
+	return slab_name;
 }
 
 static void bufpool_service(struct work_struct *work);
@@ -178,6 +222,8 @@ static void bufpool_free_pool(struct bufpool *pool)
 {
 	bufpool_depot_destroy(pool);
 	bufpool_mag_destroy(pool);
+	mem_cgroup_put(pool->memcg);
+	kfree(pool->slab_name);
 	kfree(pool->name);
 	kfree(pool);
 }
@@ -190,10 +236,14 @@ static void bufpool_free_pool(struct bufpool *pool)
  * Creates the pool's slab cache, allocates @params->min_bufs buffers at
  * once, registers the pool's shrinker and its debugfs directory.
  *
+ * The name of a pool that is being destroyed is free: the new pool gets
+ * it, and the old one's debugfs directory moves to dying/<name>.<id>.
+ *
  * Context: Process context; sleeps.
  * Return: the new pool; ERR_PTR(-EINVAL) for invalid @params (with a
  * message naming the pool and the field), ERR_PTR(-EEXIST) if a live pool
- * has the same name, ERR_PTR(-ENOMEM) if memory ran out, reserve included.
+ * (one not being destroyed) has the same name, ERR_PTR(-ENOMEM) if memory
+ * ran out, reserve included.
  */
 struct bufpool *bufpool_create(const struct bufpool_params *params)
 {
@@ -206,7 +256,7 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 		return ERR_PTR(err);
 
 	mutex_lock(&bufpool_list_lock);
-	if (bufpool_find(params->name)) {
+	if (bufpool_find_live(params->name)) {
 		pr_err_ratelimited("pool '%s': a pool of that name exists\n",
 				   params->name);
 		err = -EEXIST;
@@ -224,9 +274,16 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 			    __alignof__(struct bufpool_buf));
 	INIT_DELAYED_WORK(&pool->service_work, bufpool_service);
 	INIT_RCU_WORK(&pool->free_work, bufpool_free_work);
+	pool->id = ++bufpool_last_id;
 	pool->name = bufpool_fault() ? NULL : kstrdup(params->name, GFP_KERNEL);
 	if (!pool->name)
 		goto free;
+	pool->slab_name = bufpool_fault() ? NULL : bufpool_slab_name(pool->name);
+	if (!pool->slab_name)
+		goto free;
+	/* The active memcg if the caller set one, else its own. */
+	if (pool->flags & BUFPOOL_F_ACCOUNT)
+		pool->memcg = get_mem_cgroup_from_mm(NULL);
 	err = bufpool_depot_create(pool, params->buf_size);
 	if (err)
 		goto free;
@@ -252,10 +309,104 @@ unlock:
 EXPORT_SYMBOL_GPL(bufpool_create);
 
 /*
+ * A device's pool at detach: destroyed without waiting, so that a buffer
+ * still out (leaked, or held by whoever the driver gave it to) holds the
+ * pool's memory until it is put, not the detach forever.
+ */
+void bufpool_devm_release(struct device *dev, void *res)
+{
+	struct bufpool *pool = *(struct bufpool **)res;
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	if (st.in_use)
+		dev_warn(dev, "pool '%s': %u buffers still in use at detach; the pool is freed when the last is put\n",
+			 pool->name, st.in_use);
+	bufpool_destroy_async(pool, NULL, NULL);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For devres_find() by the tests. */
+EXPORT_SYMBOL_IF_KUNIT(bufpool_devm_release);
+#endif
+
+static int bufpool_devm_match(struct device *dev, void *res, void *data)
+{
+	return *(struct bufpool **)res == data;
+}
+
+/**
+ * devm_bufpool_create - create a pool that is destroyed at driver detach
+ * @dev: the device whose driver the pool is for
+ * @params: as for bufpool_create()
+ *
+ * A managed bufpool_create(), as dmam_pool_create() is a managed
+ * dma_pool_create(): when the driver is detached from @dev (unbind,
+ * remove, a failed probe), after its remove() has run, the pool is
+ * destroyed with bufpool_destroy_async(), which does not wait. A buffer
+ * still out then (reported, with the count) keeps the pool's memory until
+ * it is put, when the pool is freed; the detach never waits for it. The
+ * pool's name is free again at detach, so a driver bound again may create
+ * the same one. Do not destroy the pool with bufpool_destroy() or
+ * bufpool_destroy_async(): devm_bufpool_destroy() ends it early.
+ *
+ * Context: Process context; sleeps.
+ * Return: the new pool, or an ERR_PTR as for bufpool_create() (the device
+ * then holds nothing of bufpool's): ERR_PTR(-EINVAL) for a NULL @dev too.
+ */
+struct bufpool *devm_bufpool_create(struct device *dev,
+				    const struct bufpool_params *params)
+{
+	struct bufpool **res, *pool;
+
+	might_sleep();
+	if (!dev) {
+		pr_err_ratelimited("%s from %pS: NULL is not a device\n",
+				   __func__, (void *)_RET_IP_);
+		return ERR_PTR(-EINVAL);
+	}
+	res = bufpool_fault() ? NULL :
+	      devres_alloc(bufpool_devm_release, sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return ERR_PTR(-ENOMEM);
+	pool = bufpool_create(params);
+	if (IS_ERR(pool)) {
+		devres_free(res);
+		return pool;
+	}
+	*res = pool;
+	devres_add(dev, res);
+	return pool;
+}
+EXPORT_SYMBOL_GPL(devm_bufpool_create);
+
+/**
+ * devm_bufpool_destroy - destroy a pool of devm_bufpool_create() before detach
+ * @dev: the device it was created for
+ * @pool: the pool
+ *
+ * What the detach would do, now: bufpool_destroy_async(), not waiting
+ * for buffers still out. For a driver that replaces a pool while bound
+ * (a ring resized): the new pool may have the old one's name.
+ *
+ * Context: Process context.
+ */
+void devm_bufpool_destroy(struct device *dev, struct bufpool *pool)
+{
+	if (!dev || IS_ERR_OR_NULL(pool) ||
+	    devres_release(dev, bufpool_devm_release, bufpool_devm_match, pool))
+		pr_err_ratelimited("%s from %pS: pool '%s' is no managed pool of that device\n",
+				   __func__, (void *)_RET_IP_, bufpool_name(pool));
+}
+EXPORT_SYMBOL_GPL(devm_bufpool_destroy);
+
+/*
  * What a notify request needs and cannot do itself, in process context:
  * sweep the magazines into the depot for it, grow the pool for it; and
- * let the magazines serve again a while after the last waiter left. The
- * work counts as a caller inside until it has run (bufpool_depot.c).
+ * let the magazines serve again a while after the last waiter left; and
+ * for a destroy without waiting, which may be called in any context,
+ * move the pool's debugfs directory out of its name's way. The work
+ * counts as a caller inside until it has run (bufpool_depot.c).
  */
 static void bufpool_service(struct work_struct *work)
 {
@@ -275,6 +426,11 @@ static void bufpool_service(struct work_struct *work)
 		bufpool_depot_grow_for_head(pool);
 	if (what & BUFPOOL_SERVICE_BYPASS)
 		bufpool_depot_end_bypass(pool);
+	if (what & BUFPOOL_SERVICE_RETIRE) {
+		mutex_lock(&bufpool_list_lock);
+		bufpool_debugfs_retire(pool);
+		mutex_unlock(&bufpool_list_lock);
+	}
 	bufpool_depot_lock(pool, flags);
 	bufpool_depot_leave(pool, flags);
 }
@@ -1016,8 +1172,9 @@ static __always_inline bool bufpool_live_buf(const struct bufpool_buf *buf)
  * @pool: the pool the buffer came from
  * @data: bufpool_buf_data() of a buffer of @pool that the caller holds
  *
- * For callers that keep only the data pointer, as the network stack keeps
- * skb->head; the pool must have been created with %BUFPOOL_F_LOOKUP.
+ * For callers that keep only the data pointer (a descriptor ring that
+ * holds addresses); the pool must have been created with
+ * %BUFPOOL_F_LOOKUP.
  * Checked against @pool through its index, so any pointer is safe to
  * ask about: one that is not the start of a live buffer of @pool gets a
  * message naming the pool and NULL.
@@ -1257,7 +1414,6 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	unsigned int in_use;
 	unsigned long flags;
 
-	bufpool_debugfs_remove(pool);
 	bufpool_shrink_unregister(pool);
 	bufpool_mag_sweep(pool);
 
@@ -1287,14 +1443,31 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 	return home;
 }
 
+/*
+ * The last of a pool: off the list, whose slab cache names it keeps
+ * unique, once its debugfs files are gone (debugfs waits for their
+ * readers), then freed.
+ */
+static void bufpool_unlist_free(struct bufpool *pool)
+{
+	mutex_lock(&bufpool_list_lock);
+	bufpool_debugfs_remove(pool);
+	list_del(&pool->node);
+	pool->magic = 0;
+	bufpool_free_pool(pool);
+	mutex_unlock(&bufpool_list_lock);
+}
+
 /**
  * bufpool_destroy - destroy a pool once all its buffers are back
  * @pool: the pool; NULL or an ERR_PTR is ignored
  *
  * New allocations fail at once and sleeping allocators wake up with an
- * error. Then waits until every buffer has been put, printing a warning
- * with the pool's name and the count still in use every few seconds, and
- * frees everything, slab cache included.
+ * error, and the pool's name is free for a new pool: its debugfs
+ * directory moves to dying/<name>.<id>, still readable. Then waits until
+ * every buffer has been put, printing a warning with the pool's name and
+ * the count still in use every few seconds, and frees everything, slab
+ * cache included.
  *
  * Must not be called by a context that still holds buffers of @pool, or
  * whose progress the holders depend on: it would wait forever.
@@ -1310,13 +1483,11 @@ void bufpool_destroy(struct bufpool *pool)
 	might_sleep();
 	if (!bufpool_depot_stop(pool, false, NULL, NULL, _RET_IP_))
 		return;
-	bufpool_shutdown(pool, true);
-	/* The name stays taken until its slab cache is gone. */
 	mutex_lock(&bufpool_list_lock);
-	list_del(&pool->node);
-	pool->magic = 0;
-	bufpool_free_pool(pool);
+	bufpool_debugfs_retire(pool);
 	mutex_unlock(&bufpool_list_lock);
+	bufpool_shutdown(pool, true);
+	bufpool_unlist_free(pool);
 }
 EXPORT_SYMBOL_GPL(bufpool_destroy);
 
@@ -1328,13 +1499,8 @@ static void bufpool_free_work(struct work_struct *work)
 	void (*release)(void *arg) = pool->release;
 	void *arg = pool->release_arg;
 
-	bufpool_debugfs_remove(pool);
 	bufpool_shrink_unregister(pool);
-	mutex_lock(&bufpool_list_lock);
-	list_del(&pool->node);
-	pool->magic = 0;
-	bufpool_free_pool(pool);
-	mutex_unlock(&bufpool_list_lock);
+	bufpool_unlist_free(pool);
 	if (release)
 		release(arg);
 }
@@ -1346,7 +1512,9 @@ static void bufpool_free_work(struct work_struct *work)
  * @arg: passed to @release
  *
  * As bufpool_destroy(), but returns at once: new allocations fail from
- * now on, sleepers wake up with -ESHUTDOWN and notify requests fail, and
+ * now on, sleepers wake up with -ESHUTDOWN and notify requests fail, the
+ * name is free for a new pool (the debugfs directory moves to dying/ from
+ * a work item, or when a pool of the same name is created), and
  * the last bufpool_put() of a buffer of @pool, from whatever context,
  * has the pool freed by a work item, which then calls @release. For
  * clients that count their buffers home and cannot wait for them, as
@@ -1366,9 +1534,13 @@ void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 		return;
 	if (!bufpool_depot_stop(pool, true, release, arg, _RET_IP_))
 		return;
-	/* Buffers idle in magazines must go home: a sweep sends IPIs. */
+	/*
+	 * Buffers idle in magazines must go home: a sweep sends IPIs. The
+	 * debugfs directory moves under a mutex.
+	 */
 	bufpool_depot_lock(pool, flags);
-	bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_SWEEP, 0);
+	bufpool_depot_request_locked(pool, BUFPOOL_SERVICE_SWEEP |
+				     BUFPOOL_SERVICE_RETIRE, 0);
 	bufpool_depot_leave(pool, flags);
 }
 EXPORT_SYMBOL_GPL(bufpool_destroy_async);
@@ -1439,10 +1611,10 @@ static void __exit bufpool_exit(void)
 
 	list_for_each_entry_safe(pool, tmp, &bufpool_list, node) {
 		list_del(&pool->node);
+		bufpool_debugfs_remove(pool);
 		if (pool->async) {
 			pr_err("pool '%s': destroyed without waiting, but buffers are still out: leaking it\n",
 			       pool->name);
-			bufpool_debugfs_remove(pool);
 			bufpool_shrink_unregister(pool);
 		} else {
 			pr_err("pool '%s' was never destroyed\n", pool->name);

@@ -17,7 +17,9 @@
  *
  * Locks, outermost first:
  *
- *  - bufpool_list_lock (mutex): the list of pools, names, debugfs.
+ *  - bufpool_list_lock (mutex): the list of pools (live and dying),
+ *    names, debugfs. Taken by the service work, so never held while
+ *    waiting for a pool to be done.
  *  - bufpool.lock (raw spinlock, interrupts off): the depot, the waiters
  *    and everything else marked "pool lock" below. Raw because buffers
  *    are put from hard IRQ, where a spinlock_t sleeps on PREEMPT_RT: so
@@ -71,7 +73,8 @@ enum {
 };
 
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
-				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP)
+				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP | \
+				 BUFPOOL_F_ACCOUNT)
 
 /* Sleep at most this long while growth is failing, then try again. */
 #define BUFPOOL_GROW_RETRY	(HZ / 10)
@@ -243,6 +246,12 @@ struct bufpool {
 	unsigned int key_shift;
 	bool indexed;
 	const char *name;
+	/* Its slab cache's, unique among the pools on bufpool_list. */
+	const char *slab_name;
+	/* Never reused: names a dying pool's debugfs directory. */
+	unsigned long id;
+	/* BUFPOOL_F_ACCOUNT: charged with all its buffers (a reference). */
+	struct mem_cgroup *memcg;
 
 	/* The pool lock protects everything below, up to @node. */
 	raw_spinlock_t lock ____cacheline_aligned_in_smp;
@@ -271,6 +280,11 @@ struct bufpool {
 	unsigned int service;
 	bool service_queued;
 	unsigned int high_watermark;
+	/*
+	 * Set once, by the destroy that stops the pool; read without the
+	 * lock (READ_ONCE()) by bufpool_create(), to which the name of a
+	 * dying pool is free.
+	 */
 	bool dying;
 	u64 waits;
 	u64 wait_ns_total;
@@ -294,8 +308,11 @@ struct bufpool {
 	struct rcu_work free_work;
 
 	/*
-	 * @node is added, walked and removed under bufpool_list_lock (but
-	 * in module exit, which runs alone). The others are set up by
+	 * @node, @debugfs and @retired are written and read under
+	 * bufpool_list_lock (but in module exit, which runs alone): a
+	 * dying pool's directory is moved out of its name's way by
+	 * whoever gets there first, its destroy, the service work or a
+	 * bufpool_create() of the same name. The others are set up by
 	 * bufpool_create() and torn down by the one thread that ends the
 	 * pool (bufpool_shutdown(), bufpool_free_work(), bufpool_exit()),
 	 * with or without the lock: nobody else writes them (the hotplug
@@ -303,6 +320,7 @@ struct bufpool {
 	 */
 	struct list_head node;
 	struct dentry *debugfs;
+	bool retired;			/* @debugfs moved to dying/ */
 	struct hlist_node cpuhp_node;
 	void *shrinker;			/* bufpool_shrinker.c owns it */
 };
@@ -311,6 +329,7 @@ struct bufpool {
 #define BUFPOOL_SERVICE_SWEEP	0x1	/* a notify request waits: sweep */
 #define BUFPOOL_SERVICE_GROW	0x2	/* grow for a notify request */
 #define BUFPOOL_SERVICE_BYPASS	0x4	/* the last waiter left a while ago */
+#define BUFPOOL_SERVICE_RETIRE	0x8	/* destroyed: debugfs dir to dying/ */
 /*
  * The magazines stay off this long after the last waiter leaves, so that
  * waiting episodes that follow each other closely pay for one sweep, not
@@ -365,6 +384,10 @@ static inline void bufpool_test_point(enum bufpool_test_point tp)
 {
 }
 #endif
+
+/* bufpool_main.c: devm_bufpool_create()'s devres release (tests find it). */
+struct device;
+void bufpool_devm_release(struct device *dev, void *res);
 
 /* bufpool_depot.c */
 #define bufpool_depot_lock(pool, flags)	raw_spin_lock_irqsave(&(pool)->lock, flags)
@@ -537,6 +560,7 @@ void bufpool_debugfs_init(void);
 void bufpool_debugfs_fault(struct fault_attr *attr);
 void bufpool_debugfs_exit(void);
 void bufpool_debugfs_add(struct bufpool *pool);
+void bufpool_debugfs_retire(struct bufpool *pool);
 void bufpool_debugfs_remove(struct bufpool *pool);
 
 #endif /* _BUFPOOL_INTERNAL_H */

@@ -703,7 +703,7 @@ static void ba_destroy_async_idle(struct kunit *test)
 	ba_disown(test, pool);
 	bufpool_destroy_async(pool, ba_released, r);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&r->done, BA_WAIT));
-	/* Freed, name included: it can be taken again. */
+	/* Freed: the name, and its slab cache's, can be taken again. */
 	ba_create(test, "kunit-async", 64, 8, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->calls), 1);
 }

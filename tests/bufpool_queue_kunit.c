@@ -908,20 +908,24 @@ static void bq_destroy_counts_buffers(struct kunit *test)
 /*
  * Catches a pool destroyed without waiting and without a release callback
  * that is never freed (bufpool_destroy_async(pool, NULL, NULL), as an
- * objpool-style client frees): once its last buffer is home, its name is
- * free again.
+ * objpool-style client frees): once its last buffer is home, it is gone
+ * with its slab cache, whose name a new pool of its name then gets. (The
+ * pool's own name is free from the destroy on: a new pool's cache is
+ * bufpool-<name>.<n> while the old one lives.)
  */
-static bool bq_name_free(struct bufpool *unused)
+static bool bq_slab_name_free(struct bufpool *unused)
 {
 	struct bufpool_params p = {
 		.name = "kunit-q", .buf_size = 64, .max_bufs = 1,
 	};
 	struct bufpool *pool = bufpool_create(&p);
+	bool free;
 
 	if (IS_ERR(pool))
 		return false;
+	free = !strcmp(pool->slab_name, "bufpool-kunit-q");
 	bufpool_destroy(pool);
-	return true;
+	return free;
 }
 
 static void bq_destroy_async_no_release(struct kunit *test)
@@ -933,10 +937,10 @@ static void bq_destroy_async_no_release(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p->buf);
 	bq_disown(test, pool);
 	bufpool_destroy_async(pool, NULL, NULL);
-	KUNIT_EXPECT_FALSE(test, bq_name_free(NULL));
+	KUNIT_EXPECT_FALSE(test, bq_slab_name_free(NULL));
 	bq_go(p);
 	KUNIT_ASSERT_TRUE(test, bq_join(p));
-	KUNIT_EXPECT_TRUE_MSG(test, bq_wait_for(NULL, bq_name_free),
+	KUNIT_EXPECT_TRUE_MSG(test, bq_wait_for(NULL, bq_slab_name_free),
 			      "the pool is never freed");
 }
 

@@ -5,6 +5,15 @@
 # /root/bufpool*_kunit.ko), which runs its suites at load time, and print
 # their debugfs results as one KTAP document. Exits 1 if any suite failed.
 mods=${*:-$(ls /root/bufpool*_kunit.ko)}
+# bufpool_device_kunit charges accounted pools to a memory cgroup of its
+# own, /bufpool-kunit; without cgroup v2 and its memory controller those
+# cases skip.
+cg=/sys/fs/cgroup
+if [ -d $cg ] && { grep -q " $cg cgroup2 " /proc/mounts ||
+	mount -t cgroup2 none $cg 2>/dev/null; }; then
+	echo +memory >$cg/cgroup.subtree_control 2>/dev/null
+	mkdir -p $cg/bufpool-kunit 2>/dev/null
+fi
 for m in $mods; do
 	insmod "$m" || exit 2
 done
@@ -32,4 +41,5 @@ done
 for m in $mods; do
 	rmmod "$(basename "$m" .ko)"
 done
+rmdir $cg/bufpool-kunit 2>/dev/null
 exit $rc

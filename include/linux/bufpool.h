@@ -27,6 +27,7 @@
 
 struct bufpool;
 struct bufpool_buf;
+struct device;
 struct scatterlist;
 
 /*
@@ -66,16 +67,32 @@ struct scatterlist;
  * buffer, and an XArray store each time the pool grows.
  */
 #define BUFPOOL_F_LOOKUP	0x8
+/*
+ * Charge the pool's buffers (data, headers apart, index) to a memory
+ * cgroup: the one the creator runs in, or the one it made active with
+ * set_active_memcg(), for the reserve and for every growth, whoever grows
+ * the pool and in whatever context (softirq and bufpool's own work for
+ * notify requests included), as a BPF map charges its map's cgroup. The
+ * charge is the cgroup's until each buffer is freed; the cgroup's limit
+ * then bounds the pool's growth as its cap does. See "Accounted pools"
+ * in Documentation/bufpool.rst.
+ */
+#define BUFPOOL_F_ACCOUNT	0x10
 
 /**
  * struct bufpool_params - how to create a pool
  * @name: unique among live pools, at most %BUFPOOL_NAME_MAX characters,
- *	no '/' and no white space; not "pools" or "fail", which are
- *	debugfs files of bufpool's own. Names the debugfs directory and, as
- *	"bufpool-<name>", the slab cache in /proc/slabinfo. A driver with a
- *	pool per device puts the device in it, e.g. "%s-rx" of dev_name()
- *	("0000:03:00.0-rx"), or "mynic%d-rx" of its own index; bufpool
- *	copies the string.
+ *	no '/' and no white space; not "pools", "fail" or "dying", which
+ *	are debugfs entries of bufpool's own. A pool's name is free again
+ *	as soon as its destroy has stopped it (before bufpool_destroy()
+ *	waits, before bufpool_destroy_async() returns), so that a driver can
+ *	create a pool of the same name while the old one drains. Names the
+ *	debugfs directory (a dying pool's moves to dying/<name>.<id>) and,
+ *	as "bufpool-<name>", the slab cache in /proc/slabinfo (while a dying
+ *	pool of the name still has that cache, "bufpool-<name>.<n>"). A
+ *	driver with a pool per device puts the device in it, e.g. "%s-rx" of
+ *	dev_name() ("0000:03:00.0-rx"), or "mynic%d-rx" of its own index;
+ *	bufpool copies the string.
  * @buf_size: usable bytes wanted in each buffer, 1 .. %BUFPOOL_MAX_BUF_SIZE.
  *	Buffers may hold more: where the slab would leave part of each
  *	slot unused, that part is the buffer's (bufpool_buf_size()).
@@ -88,7 +105,11 @@ struct scatterlist;
  *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
  * @flags: any of the BUFPOOL_F_* flags above, each described there.
  *
- * Size, cap and alignment never change after creation.
+ * Size, cap and alignment never change after creation, on purpose: there
+ * is no resize. A pool is a budget a subsystem gets when it is created,
+ * and one that could grow its cap could grow into monopolizing memory,
+ * which is what pools are for preventing. A driver whose ring changes
+ * size creates a new pool (the same name will do) and destroys the old.
  */
 struct bufpool_params {
 	const char *name;
@@ -181,6 +202,9 @@ struct bufpool_notify {
 };
 
 struct bufpool *bufpool_create(const struct bufpool_params *params);
+struct bufpool *devm_bufpool_create(struct device *dev,
+				    const struct bufpool_params *params);
+void devm_bufpool_destroy(struct device *dev, struct bufpool *pool);
 void bufpool_destroy(struct bufpool *pool);
 void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 			   void *arg);
