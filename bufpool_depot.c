@@ -4,6 +4,7 @@
  * list under its lock, the callers waiting for buffers, the pool's
  * growth, and the slab cache that backs it all.
  */
+#include <linux/dma-mapping.h>
 #include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -79,6 +80,14 @@
 
 /* Headers of buffers whose data is a slab object of its own. */
 static struct kmem_cache *bufpool_depot_hdr_cache;
+/* The same, for pools with %BUFPOOL_F_DMA_MAP: struct bufpool_dma_buf. */
+static struct kmem_cache *bufpool_depot_dma_hdr_cache;
+
+static struct kmem_cache *bufpool_depot_hdr_cache_of(struct bufpool *pool)
+{
+	return pool->flags & BUFPOOL_F_DMA_MAP ? bufpool_depot_dma_hdr_cache :
+						 bufpool_depot_hdr_cache;
+}
 
 /* The slab behind the depot */
 
@@ -153,16 +162,24 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
  * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
  * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
  * what is left of its slot, so that no size loses more than alignment.
+ *
+ * A pool with a device is laid out for DMA: pool->align is a cache line
+ * at least (bufpool_create()), the data ends on one too, and an inline
+ * header takes whole lines of its own after it, so that no CPU write to
+ * a header can land in a line the device owns.
  */
 static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 {
-	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
+	size_t hdr = pool->hdr_size, inline_cost, apart_cost, end, hdr_room;
 	size_t inline_slot, apart_slot, index_cost = 0;
 
 	if (pool->flags & BUFPOOL_F_LOOKUP)
 		index_cost = BUFPOOL_INDEX_COST;
-	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
-						   hdr, pool->align),
+	/* Where the data may end, and what an inline header takes after it. */
+	end = pool->dev ? pool->align : __alignof__(struct bufpool_buf);
+	hdr_room = ALIGN(hdr, end);
+	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, end) + hdr_room,
+						   pool->align),
 					     pool->align, &inline_cost);
 	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
 					    pool->align, &apart_cost);
@@ -170,7 +187,7 @@ static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
 		/* The header goes last, 8-aligned as the slot is. */
-		pool->buf_offset = inline_slot - hdr;
+		pool->buf_offset = ALIGN_DOWN(inline_slot - hdr_room, end);
 		pool->buf_size = pool->buf_offset;
 		pool->buf_cost = inline_cost;
 		pool->indexed = index_cost;
@@ -249,17 +266,97 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 		buf = data + pool->buf_offset;
 	else
 		buf = bufpool_fault() ? NULL :
-		      kmem_cache_alloc(bufpool_depot_hdr_cache, gfp);
+		      kmem_cache_alloc_node(bufpool_depot_hdr_cache_of(pool), gfp,
+					    pool->nid);
 	if (!buf)
 		return NULL;
 	/* Lookups may read it under RCU (bufpool_depot_lookup()). */
 	WRITE_ONCE(buf->data, data);
 	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
 		if (!pool->buf_offset)
-			kmem_cache_free(bufpool_depot_hdr_cache, buf);
+			kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 		return NULL;
 	}
 	return buf;
+}
+
+/*
+ * DMA-mapped pools: each buffer is mapped once, when it is created, and
+ * listed in pool->dma_bufs while it is; false if the mapping failed, or
+ * if the pool was unmapped meanwhile (a growth that finished after a
+ * destroy began: no mapping may outlive bufpool_destroy_async()).
+ */
+static bool bufpool_depot_map(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_dma_buf *d = bufpool_dma_buf_of(buf);
+	unsigned long flags;
+	bool gone;
+
+	if (bufpool_fault())
+		return false;
+	d->dma = dma_map_single(pool->dev, buf->data, pool->buf_size,
+				pool->dma_dir);
+	if (dma_mapping_error(pool->dev, d->dma))
+		return false;
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	gone = pool->dma_gone;
+	if (!gone)
+		list_add(&d->node, &pool->dma_bufs);
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
+	if (gone)
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+	return !gone;
+}
+
+/* Unmap @buf's data if it is still mapped: the one unmap of its life. */
+static void bufpool_depot_unmap(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_dma_buf *d = bufpool_dma_buf_of(buf);
+	unsigned long flags;
+	bool mapped;
+
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	mapped = !list_empty(&d->node);
+	if (mapped)
+		list_del_init(&d->node);
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
+	/* Off the list, nobody else unmaps it. */
+	if (mapped)
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+}
+
+/**
+ * bufpool_depot_unmap_all - unmap every buffer of a DMA-mapped pool
+ * @pool: the pool, dying
+ *
+ * For a destroy that returns before every buffer is home
+ * (bufpool_destroy_async(), a pool leaked at module exit): buffers in
+ * use are unmapped too, their memory left to their holders until they
+ * put them, and none is mapped again (a growth that ends after this
+ * unmaps its own buffer and fails). Under @dma_lock throughout, so that
+ * a buffer freed meanwhile (by a shrink that took it before the pool
+ * was stopped) is unmapped exactly once, by whoever takes it off the
+ * list, and never after its memory is gone.
+ */
+void bufpool_depot_unmap_all(struct bufpool *pool)
+{
+	struct bufpool_dma_buf *d;
+	unsigned long flags;
+
+	if (!(pool->flags & BUFPOOL_F_DMA_MAP))
+		return;
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	/* The sync calls read it unlocked: bufpool_dma_check(). */
+	WRITE_ONCE(pool->dma_gone, true);
+	while ((d = list_first_entry_or_null(&pool->dma_bufs,
+					     struct bufpool_dma_buf, node))) {
+		list_del_init(&d->node);
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+	}
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
 }
 
 static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
@@ -271,7 +368,8 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 	gfp = bufpool_depot_grow_gfp(gfp);
 	if (bufpool_fault())
 		return NULL;
-	data = kmem_cache_alloc(pool->cache, gfp);
+	/* NUMA_NO_NODE: wherever the slab likes, as kmem_cache_alloc(). */
+	data = kmem_cache_alloc_node(pool->cache, gfp, pool->nid);
 	if (!data)
 		return NULL;
 	buf = bufpool_depot_new_header(pool, data, gfp);
@@ -285,6 +383,14 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 	buf->next = NULL;
 	if (pool->flags & BUFPOOL_F_POISON)
 		memset(data, BUFPOOL_POISON, pool->buf_size);
+	if (pool->flags & BUFPOOL_F_DMA_MAP) {
+		/* Not listed: nothing to unmap in the free below. */
+		INIT_LIST_HEAD(&bufpool_dma_buf_of(buf)->node);
+		if (!bufpool_depot_map(pool, buf)) {
+			bufpool_depot_free_buf(pool, buf);
+			return NULL;
+		}
+	}
 	return buf;
 }
 
@@ -297,11 +403,13 @@ void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 {
 	void *data = buf->data;
 
+	if (pool->flags & BUFPOOL_F_DMA_MAP)
+		bufpool_depot_unmap(pool, buf);
 	WRITE_ONCE(buf->magic, 0);
 	if (pool->indexed)
 		bufpool_depot_unindex(pool, buf);
 	if (!pool->buf_offset)
-		kmem_cache_free(bufpool_depot_hdr_cache, buf);
+		kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 	kmem_cache_free(pool->cache, data);
 }
 
@@ -311,7 +419,7 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	char *slab_name;
 
 	if (pool->buf_offset)
-		size = pool->buf_offset + sizeof(struct bufpool_buf);
+		size = pool->buf_offset + pool->hdr_size;
 	if (bufpool_fault())
 		return -ENOMEM;
 	slab_name = kasprintf(GFP_KERNEL, "bufpool-%s", pool->name);
@@ -348,6 +456,10 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
 	int err;
 
 	pool->asked_size = buf_size;
+	pool->hdr_size = pool->flags & BUFPOOL_F_DMA_MAP ?
+			 sizeof(struct bufpool_dma_buf) : sizeof(struct bufpool_buf);
+	spin_lock_init(&pool->dma_lock);
+	INIT_LIST_HEAD(&pool->dma_bufs);
 	bufpool_depot_layout(pool, buf_size);
 	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ);
 	raw_spin_lock_init(&pool->lock);
@@ -390,11 +502,20 @@ int bufpool_depot_init(void)
 {
 	/* Read by lookups under RCU alone: see bufpool_depot_lookup(). */
 	bufpool_depot_hdr_cache = KMEM_CACHE(bufpool_buf, SLAB_TYPESAFE_BY_RCU);
-	return bufpool_depot_hdr_cache ? 0 : -ENOMEM;
+	if (!bufpool_depot_hdr_cache)
+		return -ENOMEM;
+	bufpool_depot_dma_hdr_cache = KMEM_CACHE(bufpool_dma_buf,
+						 SLAB_TYPESAFE_BY_RCU);
+	if (!bufpool_depot_dma_hdr_cache) {
+		kmem_cache_destroy(bufpool_depot_hdr_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void bufpool_depot_exit(void)
 {
+	kmem_cache_destroy(bufpool_depot_dma_hdr_cache);
 	kmem_cache_destroy(bufpool_depot_hdr_cache);
 }
 
@@ -1331,8 +1452,11 @@ unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n)
 
 	bufpool_depot_lock(pool, flags);
 	pool->shrink_scans++;
-	/* Idle buffers while anyone waits are the head's, on its way. */
-	while (freed < n && !pool->nr_waiters &&
+	/*
+	 * Idle buffers while anyone waits are the head's, on its way; a
+	 * dying pool frees its own.
+	 */
+	while (freed < n && !pool->nr_waiters && !pool->dying &&
 	       bufpool_depot_above_reserve_locked(pool) &&
 	       (buf = bufpool_depot_pop_locked(pool))) {
 		WRITE_ONCE(pool->backed, pool->backed - 1);
