@@ -78,6 +78,71 @@
  * the pool lock, and nothing touches the pool after it.
  */
 
+/**
+ * DOC: DMA-mapped pools
+ *
+ * A pool created with a device (``dev``) is laid out for DMA whether it
+ * maps or not: the alignment is at least a cache line
+ * (``dma_get_cache_alignment()``, and ``L1_CACHE_BYTES`` where that is
+ * smaller, as on coherent x86, where it is 1: DMA-API debug tracks
+ * mappings by L1 line, and a line shared by two buffers is false sharing
+ * between a device and the CPU anyway), the data ends on a line too, and
+ * an inline header takes whole lines of its own after the data, so that
+ * no write of the CPU to a header can land in a line the device owns: the
+ * corruption ``Documentation/core-api/dma-api-howto.rst`` warns of on
+ * non-coherent machines, which a header that follows the data in its last
+ * line would cause.
+ *
+ * With ``BUFPOOL_F_DMA_MAP`` each buffer is mapped once, with
+ * ``dma_map_single()`` over all of its ``bufpool_buf_size()`` bytes in
+ * the pool's ``dma_dir``, when the slab gives it to the pool (the
+ * reserve, growth), and unmapped when it goes back (the shrinker, the
+ * pool's end): never per hand-out. A mapping that fails is a growth that
+ * fails (``grow_fails``; the caller waits or gets NULL as for any
+ * growth). Its headers are longer (``struct bufpool_dma_buf``: the bus
+ * address and a link in the pool's list of mapped buffers), in the
+ * inline layout and in a header cache of their own, so that no other
+ * pool pays for them. ``BUFPOOL_F_DMA_SYNC_DEV`` syncs the whole buffer
+ * for the device at every hand-out, after it is zeroed and its poison
+ * checked; the hit path tests it in the one test of the pool's flags it
+ * makes anyway, so a pool without it pays nothing (``scripts/hotpath``
+ * counts the same instructions with and without this code).
+ *
+ * ``bufpool_destroy()`` waits for every buffer, and each is unmapped as it
+ * is freed. ``bufpool_destroy_async()`` returns at once, so it unmaps
+ * every buffer of the pool before returning, those still held included
+ * (``bufpool_depot_unmap_all()``): a driver's ``remove()`` may then
+ * return, its device without a mapping of the pool's. A buffer held
+ * stays valid memory until its put, which takes it home without a DMA
+ * call; ``bufpool_buf_dma()`` and the sync calls on it are reported and
+ * ignored from then on; one racing with the destroy is the caller's bug,
+ * as a sync racing with ``dma_unmap_single()`` is. A growth that ends
+ * after the unmapping unmaps its own buffer and fails, and the shrinker
+ * leaves a dying pool alone; a shrink that took buffers just before the
+ * destroy frees them while it unmaps: the list of mapped buffers, under
+ * a spinlock of its own (never the raw pool lock: the DMA API takes
+ * locks of its own), makes whoever takes a buffer off it the only one to
+ * unmap it, before its memory can go.
+ */
+
+/**
+ * DOC: NUMA placement
+ *
+ * A pool has a node: ``nid`` with ``BUFPOOL_F_NODE``, else its device's
+ * (``dev_to_node()``), else none (``NUMA_NO_NODE``). Its reserve, every
+ * growth and every apart header are allocated there with
+ * ``kmem_cache_alloc_node()``, which falls back to another node only
+ * when that one has no memory left, as ``kmalloc_node()`` does. The flag
+ * is there because 0 is a node: every caller written before ``nid``
+ * existed passes a zeroed field, and must not find its pools pinned to
+ * node 0 (``struct kmem_cache_args`` has ``use_freeptr_offset`` for the
+ * same reason); without the flag ``nid`` must be 0 or ``NUMA_NO_NODE``,
+ * and anything else is refused as a slip. A pool with a node counts the
+ * buffers put back by CPUs of another node (``remote_frees``): the last
+ * put tests the node in the same test as ``BUFPOOL_F_POISON``, so a pool
+ * without a node pays nothing on its hit path either.
+ */
+
 /* Headers of buffers whose data is a slab object of its own. */
 static struct kmem_cache *bufpool_depot_hdr_cache;
 /* The same, for pools with %BUFPOOL_F_DMA_MAP: struct bufpool_dma_buf. */

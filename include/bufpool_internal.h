@@ -278,7 +278,7 @@ struct bufpool {
 	 */
 	struct device *dev;
 	enum dma_data_direction dma_dir;
-	spinlock_t dma_lock;
+	spinlock_t dma_lock;		/* @dma_bufs, @dma_gone */
 	struct list_head dma_bufs;
 	bool dma_gone;
 	/*

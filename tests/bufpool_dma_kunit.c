@@ -411,6 +411,53 @@ static void bd_sync_on_hand_out(struct kunit *test)
 	}
 }
 
+/*
+ * Catches a sync past the buffer's end reaching the DMA API (which
+ * would copy past the bounce slot, and DMA-API debug report), and the
+ * DMA calls on a pool that does not map taken: each is reported and
+ * ignored, and bufpool_buf_dma() is DMA_MAPPING_ERROR there.
+ */
+static void bd_sync_misuse(struct kunit *test)
+{
+	struct bufpool_params p = {
+		.name = "bd-nomap", .buf_size = 256, .max_bufs = 2,
+		.dev = bd_dev(),
+	};
+	struct bufpool_buf *buf, *plain;
+	struct bufpool *nomap;
+	u8 *data, *dev;
+	size_t size;
+
+	bd_need_bounce(test);
+	bd_create(test, 1000, 2, 1, BUFPOOL_F_DMA_MAP, DMA_TO_DEVICE);
+	buf = bd_alloc(test, GFP_KERNEL);
+	data = bufpool_buf_data(buf);
+	size = bufpool_buf_size(buf);
+	dev = bd_device_side(buf);
+	memset(dev, 0, size);
+	memset(data, 0x22, size);
+	bufpool_dma_sync_for_device(buf, size - 10, 20);
+	bufpool_dma_sync_for_device(buf, size + 1, 0);
+	bufpool_dma_sync_for_device(buf, UINT_MAX, 2);
+	bufpool_dma_sync_for_cpu(buf, 0, size + 1);
+	KUNIT_EXPECT_TRUE(test, bd_all(dev, 0, size));
+	/* The whole buffer is fine. */
+	bufpool_dma_sync_for_device(buf, 0, size);
+	KUNIT_EXPECT_TRUE(test, bd_all(dev, 0x22, size));
+
+	nomap = bufpool_create(&p);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nomap);
+	plain = bufpool_alloc(nomap, GFP_KERNEL);
+	if (plain) {
+		KUNIT_EXPECT_EQ(test, bufpool_buf_dma(plain), DMA_MAPPING_ERROR);
+		bufpool_dma_sync_for_cpu(plain, 0, 16);
+		bufpool_dma_sync_for_device(plain, 0, 16);
+		bufpool_put(plain);
+	}
+	bufpool_destroy(nomap);
+	KUNIT_EXPECT_NOT_NULL(test, plain);
+}
+
 /* Destroy */
 
 static void bd_released(void *arg)
@@ -678,6 +725,7 @@ static struct kunit_case bd_cases[] = {
 	KUNIT_CASE(bd_sync_for_cpu),
 	KUNIT_CASE(bd_sync_for_device),
 	KUNIT_CASE(bd_sync_on_hand_out),
+	KUNIT_CASE(bd_sync_misuse),
 	KUNIT_CASE(bd_destroy_async_unmaps_held),
 	KUNIT_CASE(bd_destroy_unmaps),
 	KUNIT_CASE(bd_map_failure),
