@@ -246,12 +246,15 @@ static int bufpool_pool_node(const struct bufpool_params *p)
  *	&struct bufpool_params. Not referenced after the call returns.
  *
  * Creates the pool's slab cache, allocates @params->min_bufs buffers at
- * once, registers the pool's shrinker and its debugfs directory.
+ * once (on the pool's node, and mapped for @params->dev with
+ * %BUFPOOL_F_DMA_MAP), registers the pool's shrinker and its debugfs
+ * directory.
  *
  * Context: Process context; sleeps.
  * Return: the new pool; ERR_PTR(-EINVAL) for invalid @params (with a
  * message naming the pool and the field), ERR_PTR(-EEXIST) if a live pool
- * has the same name, ERR_PTR(-ENOMEM) if memory ran out, reserve included.
+ * has the same name, ERR_PTR(-ENOMEM) if memory ran out, or a mapping of
+ * the reserve failed.
  */
 struct bufpool *bufpool_create(const struct bufpool_params *params)
 {
