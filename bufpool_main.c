@@ -389,7 +389,6 @@ static noinline void bufpool_check_poison(struct bufpool *pool,
 				   pool->name, bad - data, *bad);
 }
 
-/* @buf becomes the caller's, with one reference. */
 /* BUFPOOL_F_DMA_SYNC_DEV: the whole buffer is the device's as it is handed out. */
 static noinline void bufpool_sync_handed_out(struct bufpool *pool,
 					     struct bufpool_buf *buf)
@@ -398,6 +397,7 @@ static noinline void bufpool_sync_handed_out(struct bufpool *pool,
 				   pool->buf_size, pool->dma_dir);
 }
 
+/* @buf becomes the caller's, with one reference. */
 static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 					      struct bufpool_buf *buf,
 					      gfp_t gfp)
