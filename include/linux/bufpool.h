@@ -77,20 +77,20 @@ struct scatterlist;
  * (bufpool_dma_sync_for_cpu(), bufpool_dma_sync_for_device()), but for
  * %BUFPOOL_F_DMA_SYNC_DEV.
  */
-#define BUFPOOL_F_DMA_MAP	0x10
+#define BUFPOOL_F_DMA_MAP	0x20
 /*
  * With %BUFPOOL_F_DMA_MAP: sync the whole buffer for the device each
  * time it is handed out, after it is zeroed or its poison checked, so
  * that a driver can give a fresh buffer to its device as it comes.
  */
-#define BUFPOOL_F_DMA_SYNC_DEV	0x20
+#define BUFPOOL_F_DMA_SYNC_DEV	0x40
 /*
  * @nid says the pool's NUMA node. Without it the node is @dev's, if
  * any, and a zeroed @nid means no preference: a zeroed params struct
  * never pins a pool to node 0 (as kmem_cache_args' use_freeptr_offset
  * makes a zero offset mean something).
  */
-#define BUFPOOL_F_NODE		0x40
+#define BUFPOOL_F_NODE		0x80
 
 /**
  * struct bufpool_params - how to create a pool
