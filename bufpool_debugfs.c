@@ -78,6 +78,10 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "align: %u\n", pool->align);
 	seq_printf(m, "buf_cost: %zu\n", pool->buf_cost);
 	seq_printf(m, "header: %s\n", pool->buf_offset ? "inline" : "apart");
+	seq_printf(m, "node: %d\n", pool->nid);
+	seq_printf(m, "dma: %s\n", !pool->dev ? "none" :
+		   !(pool->flags & BUFPOOL_F_DMA_MAP) ? "layout" :
+		   READ_ONCE(pool->dma_gone) ? "unmapped" : "mapped");
 	seq_printf(m, "magazine_slots: %u\n", pool->mag_mask ? pool->mag_mask + 1 : 0);
 	seq_printf(m, "allocs: %llu\n", st.allocs);
 	seq_printf(m, "frees: %llu\n", st.frees);
@@ -101,6 +105,7 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "shrink_scans: %llu\n", st.shrink_scans);
 	seq_printf(m, "shrink_freed: %llu\n", st.shrink_freed);
 	seq_printf(m, "grow_fails: %llu\n", st.grow_fails);
+	seq_printf(m, "remote_frees: %llu\n", st.remote_frees);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bufpool_stats);

@@ -4,6 +4,7 @@
  * list under its lock, the callers waiting for buffers, the pool's
  * growth, and the slab cache that backs it all.
  */
+#include <linux/dma-mapping.h>
 #include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -79,8 +80,81 @@
  * the pool lock, and nothing touches the pool after it.
  */
 
+/**
+ * DOC: DMA-mapped pools
+ *
+ * A pool created with a device (``dev``) is laid out for DMA whether it
+ * maps or not: the alignment is at least a cache line
+ * (``dma_get_cache_alignment()``, and ``L1_CACHE_BYTES`` where that is
+ * smaller, as on coherent x86, where it is 1: DMA-API debug tracks
+ * mappings by L1 line, and a line shared by two buffers is false sharing
+ * between a device and the CPU anyway), the data ends on a line too, and
+ * an inline header takes whole lines of its own after the data, so that
+ * no write of the CPU to a header can land in a line the device owns: the
+ * corruption ``Documentation/core-api/dma-api-howto.rst`` warns of on
+ * non-coherent machines, which a header that follows the data in its last
+ * line would cause.
+ *
+ * With ``BUFPOOL_F_DMA_MAP`` each buffer is mapped once, with
+ * ``dma_map_single()`` over all of its ``bufpool_buf_size()`` bytes in
+ * the pool's ``dma_dir``, when the slab gives it to the pool (the
+ * reserve, growth), and unmapped when it goes back (the shrinker, the
+ * pool's end): never per hand-out. A mapping that fails is a growth that
+ * fails (``grow_fails``; the caller waits or gets NULL as for any
+ * growth). Its headers are longer (``struct bufpool_dma_buf``: the bus
+ * address and a link in the pool's list of mapped buffers), in the
+ * inline layout and in a header cache of their own, so that no other
+ * pool pays for them. ``BUFPOOL_F_DMA_SYNC_DEV`` syncs the whole buffer
+ * for the device at every hand-out, after it is zeroed and its poison
+ * checked; the hit path tests it in the one test of the pool's flags it
+ * makes anyway, so a pool without it pays nothing (``scripts/hotpath``
+ * counts the same instructions with and without this code).
+ *
+ * ``bufpool_destroy()`` waits for every buffer, and each is unmapped as it
+ * is freed. ``bufpool_destroy_async()`` returns at once, so it unmaps
+ * every buffer of the pool before returning, those still held included
+ * (``bufpool_depot_unmap_all()``): a driver's ``remove()`` may then
+ * return, its device without a mapping of the pool's. A buffer held
+ * stays valid memory until its put, which takes it home without a DMA
+ * call; ``bufpool_buf_dma()`` and the sync calls on it are reported and
+ * ignored from then on; one racing with the destroy is the caller's bug,
+ * as a sync racing with ``dma_unmap_single()`` is. A growth that ends
+ * after the unmapping unmaps its own buffer and fails, and the shrinker
+ * leaves a dying pool alone; a shrink that took buffers just before the
+ * destroy frees them while it unmaps: the list of mapped buffers, under
+ * a spinlock of its own (never the raw pool lock: the DMA API takes
+ * locks of its own), makes whoever takes a buffer off it the only one to
+ * unmap it, before its memory can go.
+ */
+
+/**
+ * DOC: NUMA placement
+ *
+ * A pool has a node: ``nid`` with ``BUFPOOL_F_NODE``, else its device's
+ * (``dev_to_node()``), else none (``NUMA_NO_NODE``). Its reserve, every
+ * growth and every apart header are allocated there with
+ * ``kmem_cache_alloc_node()``, which falls back to another node only
+ * when that one has no memory left, as ``kmalloc_node()`` does. The flag
+ * is there because 0 is a node: every caller written before ``nid``
+ * existed passes a zeroed field, and must not find its pools pinned to
+ * node 0 (``struct kmem_cache_args`` has ``use_freeptr_offset`` for the
+ * same reason); without the flag ``nid`` must be 0 or ``NUMA_NO_NODE``,
+ * and anything else is refused as a slip. A pool with a node counts the
+ * buffers put back by CPUs of another node (``remote_frees``): the last
+ * put tests the node in the same test as ``BUFPOOL_F_POISON``, so a pool
+ * without a node pays nothing on its hit path either.
+ */
+
 /* Headers of buffers whose data is a slab object of its own. */
 static struct kmem_cache *bufpool_depot_hdr_cache;
+/* The same, for pools with %BUFPOOL_F_DMA_MAP: struct bufpool_dma_buf. */
+static struct kmem_cache *bufpool_depot_dma_hdr_cache;
+
+static struct kmem_cache *bufpool_depot_hdr_cache_of(struct bufpool *pool)
+{
+	return pool->flags & BUFPOOL_F_DMA_MAP ? bufpool_depot_dma_hdr_cache :
+						 bufpool_depot_hdr_cache;
+}
 
 /* The slab behind the depot */
 
@@ -162,10 +236,15 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
  * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
  * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
  * what is left of its slot, so that no size loses more than alignment.
+ *
+ * A pool with a device is laid out for DMA: pool->align is a cache line
+ * at least (bufpool_create()), the data ends on one too, and an inline
+ * header takes whole lines of its own after it, so that no CPU write to
+ * a header can land in a line the device owns.
  */
 static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 {
-	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
+	size_t hdr = pool->hdr_size, inline_cost, apart_cost, end, hdr_room;
 	size_t inline_slot, apart_slot, index_cost = 0, freeptr = 0;
 
 	/*
@@ -176,8 +255,11 @@ static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 		index_cost = BUFPOOL_INDEX_COST;
 		freeptr = sizeof(void *);
 	}
-	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
-						   hdr, pool->align),
+	/* Where the data may end, and what an inline header takes after it. */
+	end = pool->dev ? pool->align : __alignof__(struct bufpool_buf);
+	hdr_room = ALIGN(hdr, end);
+	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, end) + hdr_room,
+						   pool->align),
 					     pool->align, freeptr, &inline_cost);
 	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
 					    pool->align, 0, &apart_cost);
@@ -185,7 +267,7 @@ static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
 		/* The header goes last, 8-aligned as the slot is. */
-		pool->buf_offset = inline_slot - hdr;
+		pool->buf_offset = ALIGN_DOWN(inline_slot - hdr_room, end);
 		pool->buf_size = pool->buf_offset;
 		pool->buf_cost = inline_cost;
 		pool->indexed = index_cost;
@@ -264,17 +346,97 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 		buf = data + pool->buf_offset;
 	else
 		buf = bufpool_fault() ? NULL :
-		      kmem_cache_alloc(bufpool_depot_hdr_cache, gfp);
+		      kmem_cache_alloc_node(bufpool_depot_hdr_cache_of(pool), gfp,
+					    pool->nid);
 	if (!buf)
 		return NULL;
 	/* Lookups may read it under RCU (bufpool_depot_lookup()). */
 	WRITE_ONCE(buf->data, data);
 	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
 		if (!pool->buf_offset)
-			kmem_cache_free(bufpool_depot_hdr_cache, buf);
+			kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 		return NULL;
 	}
 	return buf;
+}
+
+/*
+ * DMA-mapped pools: each buffer is mapped once, when it is created, and
+ * listed in pool->dma_bufs while it is; false if the mapping failed, or
+ * if the pool was unmapped meanwhile (a growth that finished after a
+ * destroy began: no mapping may outlive bufpool_destroy_async()).
+ */
+static bool bufpool_depot_map(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_dma_buf *d = bufpool_dma_buf_of(buf);
+	unsigned long flags;
+	bool gone;
+
+	if (bufpool_fault())
+		return false;
+	d->dma = dma_map_single(pool->dev, buf->data, pool->buf_size,
+				pool->dma_dir);
+	if (dma_mapping_error(pool->dev, d->dma))
+		return false;
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	gone = pool->dma_gone;
+	if (!gone)
+		list_add(&d->node, &pool->dma_bufs);
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
+	if (gone)
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+	return !gone;
+}
+
+/* Unmap @buf's data if it is still mapped: the one unmap of its life. */
+static void bufpool_depot_unmap(struct bufpool *pool, struct bufpool_buf *buf)
+{
+	struct bufpool_dma_buf *d = bufpool_dma_buf_of(buf);
+	unsigned long flags;
+	bool mapped;
+
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	mapped = !list_empty(&d->node);
+	if (mapped)
+		list_del_init(&d->node);
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
+	/* Off the list, nobody else unmaps it. */
+	if (mapped)
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+}
+
+/**
+ * bufpool_depot_unmap_all - unmap every buffer of a DMA-mapped pool
+ * @pool: the pool, dying
+ *
+ * For a destroy that returns before every buffer is home
+ * (bufpool_destroy_async(), a pool leaked at module exit): buffers in
+ * use are unmapped too, their memory left to their holders until they
+ * put them, and none is mapped again (a growth that ends after this
+ * unmaps its own buffer and fails). Under @dma_lock throughout, so that
+ * a buffer freed meanwhile (by a shrink that took it before the pool
+ * was stopped) is unmapped exactly once, by whoever takes it off the
+ * list, and never after its memory is gone.
+ */
+void bufpool_depot_unmap_all(struct bufpool *pool)
+{
+	struct bufpool_dma_buf *d;
+	unsigned long flags;
+
+	if (!(pool->flags & BUFPOOL_F_DMA_MAP))
+		return;
+	spin_lock_irqsave(&pool->dma_lock, flags);
+	/* The sync calls read it unlocked: bufpool_dma_check(). */
+	WRITE_ONCE(pool->dma_gone, true);
+	while ((d = list_first_entry_or_null(&pool->dma_bufs,
+					     struct bufpool_dma_buf, node))) {
+		list_del_init(&d->node);
+		dma_unmap_single(pool->dev, d->dma, pool->buf_size,
+				 pool->dma_dir);
+	}
+	spin_unlock_irqrestore(&pool->dma_lock, flags);
 }
 
 static struct bufpool_buf *bufpool_depot_alloc_buf(struct bufpool *pool,
@@ -283,7 +445,8 @@ static struct bufpool_buf *bufpool_depot_alloc_buf(struct bufpool *pool,
 	struct bufpool_buf *buf;
 	void *data;
 
-	data = kmem_cache_alloc(pool->cache, gfp);
+	/* NUMA_NO_NODE: wherever the slab likes, as kmem_cache_alloc(). */
+	data = kmem_cache_alloc_node(pool->cache, gfp, pool->nid);
 	if (!data)
 		return NULL;
 	buf = bufpool_depot_new_header(pool, data, gfp);
@@ -321,6 +484,14 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 	buf->next = NULL;
 	if (pool->flags & BUFPOOL_F_POISON)
 		memset(buf->data, BUFPOOL_POISON, pool->buf_size);
+	if (pool->flags & BUFPOOL_F_DMA_MAP) {
+		/* Not listed: nothing to unmap in the free below. */
+		INIT_LIST_HEAD(&bufpool_dma_buf_of(buf)->node);
+		if (!bufpool_depot_map(pool, buf)) {
+			bufpool_depot_free_buf(pool, buf);
+			return NULL;
+		}
+	}
 	return buf;
 }
 
@@ -333,11 +504,13 @@ void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 {
 	void *data = buf->data;
 
+	if (pool->flags & BUFPOOL_F_DMA_MAP)
+		bufpool_depot_unmap(pool, buf);
 	WRITE_ONCE(buf->magic, 0);
 	if (pool->indexed)
 		bufpool_depot_unindex(pool, buf);
 	if (!pool->buf_offset)
-		kmem_cache_free(bufpool_depot_hdr_cache, buf);
+		kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 	kmem_cache_free(pool->cache, data);
 }
 
@@ -347,7 +520,7 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	slab_flags_t flags = 0;
 
 	if (pool->buf_offset)
-		size = pool->buf_offset + sizeof(struct bufpool_buf);
+		size = pool->buf_offset + pool->hdr_size;
 	/*
 	 * Indexed, headers are read by lookups under RCU alone: an inline
 	 * one in this cache, one apart in bufpool_depot_hdr_cache.
@@ -386,6 +559,10 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size)
 	int err;
 
 	pool->asked_size = buf_size;
+	pool->hdr_size = pool->flags & BUFPOOL_F_DMA_MAP ?
+			 sizeof(struct bufpool_dma_buf) : sizeof(struct bufpool_buf);
+	spin_lock_init(&pool->dma_lock);
+	INIT_LIST_HEAD(&pool->dma_bufs);
 	bufpool_depot_layout(pool, buf_size);
 	xa_init_flags(&pool->bufs, XA_FLAGS_LOCK_IRQ |
 		      (pool->flags & BUFPOOL_F_ACCOUNT ? XA_FLAGS_ACCOUNT : 0));
@@ -429,11 +606,20 @@ int bufpool_depot_init(void)
 {
 	/* Read by lookups under RCU alone: see bufpool_depot_lookup(). */
 	bufpool_depot_hdr_cache = KMEM_CACHE(bufpool_buf, SLAB_TYPESAFE_BY_RCU);
-	return bufpool_depot_hdr_cache ? 0 : -ENOMEM;
+	if (!bufpool_depot_hdr_cache)
+		return -ENOMEM;
+	bufpool_depot_dma_hdr_cache = KMEM_CACHE(bufpool_dma_buf,
+						 SLAB_TYPESAFE_BY_RCU);
+	if (!bufpool_depot_dma_hdr_cache) {
+		kmem_cache_destroy(bufpool_depot_hdr_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void bufpool_depot_exit(void)
 {
+	kmem_cache_destroy(bufpool_depot_dma_hdr_cache);
 	kmem_cache_destroy(bufpool_depot_hdr_cache);
 }
 
@@ -1370,8 +1556,11 @@ unsigned long bufpool_depot_shrink(struct bufpool *pool, unsigned long n)
 
 	bufpool_depot_lock(pool, flags);
 	pool->shrink_scans++;
-	/* Idle buffers while anyone waits are the head's, on its way. */
-	while (freed < n && !pool->nr_waiters &&
+	/*
+	 * Idle buffers while anyone waits are the head's, on its way; a
+	 * dying pool frees its own.
+	 */
+	while (freed < n && !pool->nr_waiters && !pool->dying &&
 	       bufpool_depot_above_reserve_locked(pool) &&
 	       (buf = bufpool_depot_pop_locked(pool))) {
 		WRITE_ONCE(pool->backed, pool->backed - 1);

@@ -12,10 +12,12 @@
 #include <linux/bufpool.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/irq_work.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 
@@ -125,6 +127,49 @@ static int bufpool_check_name(const char *name)
 	return 0;
 }
 
+/* The DMA and NUMA fields: @dev, @dma_dir, @nid and their flags. */
+static int bufpool_check_dma_params(const struct bufpool_params *p)
+{
+	unsigned int dma = p->flags & (BUFPOOL_F_DMA_MAP | BUFPOOL_F_DMA_SYNC_DEV);
+
+	if (dma && !p->dev) {
+		pr_err_ratelimited("pool '%s': BUFPOOL_F_DMA_MAP and BUFPOOL_F_DMA_SYNC_DEV need a dev\n",
+				   p->name);
+		return -EINVAL;
+	}
+	if (dma == BUFPOOL_F_DMA_SYNC_DEV) {
+		pr_err_ratelimited("pool '%s': BUFPOOL_F_DMA_SYNC_DEV needs BUFPOOL_F_DMA_MAP\n",
+				   p->name);
+		return -EINVAL;
+	}
+	if (dma && !p->dev->dma_mask) {
+		pr_err_ratelimited("pool '%s': device %s has no DMA mask\n",
+				   p->name, dev_name(p->dev));
+		return -EINVAL;
+	}
+	/* DMA_BIDIRECTIONAL is 0: a direction set without mapping is a slip. */
+	if (dma ? !valid_dma_direction(p->dma_dir) : p->dma_dir != DMA_BIDIRECTIONAL) {
+		pr_err_ratelimited("pool '%s': dma_dir %d is %s\n", p->name,
+				   p->dma_dir, dma ? "not a DMA direction" :
+				   "set without BUFPOOL_F_DMA_MAP");
+		return -EINVAL;
+	}
+	if (!(p->flags & BUFPOOL_F_NODE)) {
+		if (p->nid && p->nid != NUMA_NO_NODE) {
+			pr_err_ratelimited("pool '%s': nid %d set without BUFPOOL_F_NODE\n",
+					   p->name, p->nid);
+			return -EINVAL;
+		}
+	} else if (p->nid != NUMA_NO_NODE &&
+		   (p->nid < 0 || p->nid >= MAX_NUMNODES || !node_online(p->nid) ||
+		    !node_state(p->nid, N_MEMORY))) {
+		pr_err_ratelimited("pool '%s': nid %d is not an online node with memory\n",
+				   p->name, p->nid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int bufpool_check_params(const struct bufpool_params *p)
 {
 	int err;
@@ -165,7 +210,7 @@ static int bufpool_check_params(const struct bufpool_params *p)
 				   p->name, p->flags & ~BUFPOOL_F_ALL);
 		return -EINVAL;
 	}
-	return 0;
+	return bufpool_check_dma_params(p);
 }
 
 /*
@@ -224,8 +269,20 @@ static void bufpool_free_pool(struct bufpool *pool)
 	bufpool_mag_destroy(pool);
 	mem_cgroup_put(pool->memcg);
 	kfree(pool->slab_name);
+	put_device(pool->dev);
 	kfree(pool->name);
 	kfree(pool);
+}
+
+/*
+ * The node a pool's memory comes from: the one asked for, else its
+ * device's (NUMA_NO_NODE if the device has none), else no preference.
+ */
+static int bufpool_pool_node(const struct bufpool_params *p)
+{
+	if ((p->flags & BUFPOOL_F_NODE) && p->nid != NUMA_NO_NODE)
+		return p->nid;
+	return p->dev ? dev_to_node(p->dev) : NUMA_NO_NODE;
 }
 
 /**
@@ -234,7 +291,9 @@ static void bufpool_free_pool(struct bufpool *pool)
  *	&struct bufpool_params. Not referenced after the call returns.
  *
  * Creates the pool's slab cache, allocates @params->min_bufs buffers at
- * once, registers the pool's shrinker and its debugfs directory.
+ * once (on the pool's node, and mapped for @params->dev with
+ * %BUFPOOL_F_DMA_MAP), registers the pool's shrinker and its debugfs
+ * directory.
  *
  * The name of a pool that is being destroyed is free: the new pool gets
  * it, and the old one's debugfs directory moves to dying/<name>.<id>.
@@ -243,7 +302,7 @@ static void bufpool_free_pool(struct bufpool *pool)
  * Return: the new pool; ERR_PTR(-EINVAL) for invalid @params (with a
  * message naming the pool and the field), ERR_PTR(-EEXIST) if a live pool
  * (one not being destroyed) has the same name, ERR_PTR(-ENOMEM) if memory
- * ran out, reserve included.
+ * ran out, reserve included, or a mapping of the reserve failed.
  */
 struct bufpool *bufpool_create(const struct bufpool_params *params)
 {
@@ -272,6 +331,17 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 	pool->min_bufs = params->min_bufs;
 	pool->align = max_t(unsigned int, params->align,
 			    __alignof__(struct bufpool_buf));
+	if (params->dev) {
+		/* DMA-safe: see bufpool_depot_layout(). */
+		pool->align = max_t(unsigned int, pool->align,
+				    max_t(unsigned int, dma_get_cache_alignment(),
+					  L1_CACHE_BYTES));
+		pool->dev = get_device(params->dev);
+		pool->dma_dir = params->dma_dir;
+	}
+	pool->nid = bufpool_pool_node(params);
+	if (pool->nid != NUMA_NO_NODE)
+		pool->flags |= BUFPOOL_PF_NODE;
 	INIT_DELAYED_WORK(&pool->service_work, bufpool_service);
 	INIT_RCU_WORK(&pool->free_work, bufpool_free_work);
 	pool->id = ++bufpool_last_id;
@@ -473,17 +543,30 @@ static noinline void bufpool_check_poison(struct bufpool *pool,
 				   pool->name, bad - data, *bad);
 }
 
+/* BUFPOOL_F_DMA_SYNC_DEV: the whole buffer is the device's as it is handed out. */
+static noinline void bufpool_sync_handed_out(struct bufpool *pool,
+					     struct bufpool_buf *buf)
+{
+	dma_sync_single_for_device(pool->dev, bufpool_dma_buf_of(buf)->dma,
+				   pool->buf_size, pool->dma_dir);
+}
+
 /* @buf becomes the caller's, with one reference. */
 static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 					      struct bufpool_buf *buf,
 					      gfp_t gfp)
 {
-	if (unlikely((pool->flags & (BUFPOOL_F_POISON | BUFPOOL_F_ZERO)) ||
+	/* One test on the hit path for every flag that asks for work. */
+	if (unlikely((pool->flags & (BUFPOOL_F_POISON | BUFPOOL_F_ZERO |
+				     BUFPOOL_F_DMA_SYNC_DEV)) ||
 		     (gfp & __GFP_ZERO))) {
 		if (pool->flags & BUFPOOL_F_POISON)
 			bufpool_check_poison(pool, buf);
 		if ((pool->flags & BUFPOOL_F_ZERO) || (gfp & __GFP_ZERO))
 			memset(buf->data, 0, pool->buf_size);
+		/* Last: what the CPU wrote above goes to the device too. */
+		if (pool->flags & BUFPOOL_F_DMA_SYNC_DEV)
+			bufpool_sync_handed_out(pool, buf);
 	}
 	WRITE_ONCE(buf->magic, BUFPOOL_BUF_LIVE);
 	refcount_set(&buf->ref, 1);
@@ -1230,6 +1313,118 @@ size_t bufpool_buf_size(const struct bufpool_buf *buf)
 }
 EXPORT_SYMBOL_GPL(bufpool_buf_size);
 
+/* DMA */
+
+/*
+ * May @buf's mapping be used? Not for a pool without BUFPOOL_F_DMA_MAP,
+ * nor once bufpool_destroy_async() unmapped it; nor past its end.
+ */
+static bool bufpool_dma_check(const struct bufpool_buf *buf,
+			      unsigned int offset, unsigned int len,
+			      const char *fn, unsigned long ip)
+{
+	struct bufpool *pool;
+
+	if (!bufpool_live_buf(buf)) {
+		bufpool_bad_buf(buf, fn, ip);
+		return false;
+	}
+	pool = buf->pool;
+	if (!(pool->flags & BUFPOOL_F_DMA_MAP)) {
+		pr_err_ratelimited("pool '%s': %s from %pS needs BUFPOOL_F_DMA_MAP\n",
+				   pool->name, fn, (void *)ip);
+		return false;
+	}
+	if (READ_ONCE(pool->dma_gone)) {
+		pr_err_ratelimited("pool '%s': %s from %pS after the pool's destroy unmapped its buffers\n",
+				   pool->name, fn, (void *)ip);
+		return false;
+	}
+	if (offset > pool->buf_size || len > pool->buf_size - offset) {
+		pr_err_ratelimited("pool '%s': %s from %pS of %u bytes at %u, past the buffer's %zu\n",
+				   pool->name, fn, (void *)ip, len, offset,
+				   pool->buf_size);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * bufpool_buf_dma - the bus address of a buffer's data
+ * @buf: a buffer the caller holds, of a pool with %BUFPOOL_F_DMA_MAP
+ *
+ * Fixed for the buffer's life: mapped once, when the pool created it,
+ * for the pool's dev and dma_dir, over all of its bufpool_buf_size()
+ * bytes. The device owns the data between a sync for the device (or a
+ * hand-out with %BUFPOOL_F_DMA_SYNC_DEV) and the next sync for the CPU.
+ *
+ * Context: Any context.
+ * Return: the address; %DMA_MAPPING_ERROR (with a message) for a pool
+ * that does not map, and once bufpool_destroy_async() has unmapped the
+ * pool's buffers.
+ */
+dma_addr_t bufpool_buf_dma(const struct bufpool_buf *buf)
+{
+	if (!bufpool_dma_check(buf, 0, 0, __func__, _RET_IP_))
+		return DMA_MAPPING_ERROR;
+	return bufpool_dma_buf_of(buf)->dma;
+}
+EXPORT_SYMBOL_GPL(bufpool_buf_dma);
+
+/**
+ * bufpool_dma_sync_for_cpu - make what the device wrote visible to the CPU
+ * @buf: a buffer the caller holds, of a pool with %BUFPOOL_F_DMA_MAP
+ * @offset: of the first byte, into the buffer's data
+ * @len: how many bytes; @offset + @len at most bufpool_buf_size()
+ *
+ * dma_sync_single_range_for_cpu() of that range of @buf's mapping, in the
+ * pool's direction: call it once the device has written (a receive
+ * completed), before reading. A range past the buffer's end, a pool that
+ * does not map, and a call after bufpool_destroy_async() returned, are
+ * reported and ignored; one racing with that destroy is the caller's bug,
+ * as a sync racing with dma_unmap_single() is.
+ *
+ * Context: Any context but NMI (what the DMA API allows).
+ */
+void bufpool_dma_sync_for_cpu(const struct bufpool_buf *buf,
+			      unsigned int offset, unsigned int len)
+{
+	struct bufpool *pool;
+
+	if (!bufpool_dma_check(buf, offset, len, __func__, _RET_IP_))
+		return;
+	pool = buf->pool;
+	dma_sync_single_range_for_cpu(pool->dev, bufpool_dma_buf_of(buf)->dma,
+				      offset, len, pool->dma_dir);
+}
+EXPORT_SYMBOL_GPL(bufpool_dma_sync_for_cpu);
+
+/**
+ * bufpool_dma_sync_for_device - give a range of a buffer to the device
+ * @buf: a buffer the caller holds, of a pool with %BUFPOOL_F_DMA_MAP
+ * @offset: of the first byte, into the buffer's data
+ * @len: how many bytes; @offset + @len at most bufpool_buf_size()
+ *
+ * dma_sync_single_range_for_device() of that range of @buf's mapping, in
+ * the pool's direction: call it after the CPU wrote (a frame to send) and
+ * before the device reads or writes it. Misuse is reported and ignored as
+ * for bufpool_dma_sync_for_cpu().
+ *
+ * Context: Any context but NMI (what the DMA API allows).
+ */
+void bufpool_dma_sync_for_device(const struct bufpool_buf *buf,
+				 unsigned int offset, unsigned int len)
+{
+	struct bufpool *pool;
+
+	if (!bufpool_dma_check(buf, offset, len, __func__, _RET_IP_))
+		return;
+	pool = buf->pool;
+	dma_sync_single_range_for_device(pool->dev, bufpool_dma_buf_of(buf)->dma,
+					 offset, len, pool->dma_dir);
+}
+EXPORT_SYMBOL_GPL(bufpool_dma_sync_for_device);
+
 /**
  * bufpool_get - take another reference to a buffer
  * @buf: a buffer the caller holds a reference to
@@ -1266,6 +1461,22 @@ static noinline bool bufpool_claim_poisoned(struct bufpool *pool,
 	return true;
 }
 
+/*
+ * The last put of a buffer of a pool with poison or a node: false if it
+ * must go no further (a racing put took it home).
+ */
+static noinline bool bufpool_put_special(struct bufpool *pool,
+					 struct bufpool_buf *buf,
+					 const char *fn, unsigned long ip)
+{
+	if ((pool->flags & BUFPOOL_F_POISON) &&
+	    !bufpool_claim_poisoned(pool, buf, fn, ip))
+		return false;
+	if ((pool->flags & BUFPOOL_PF_NODE) && numa_node_id() != pool->nid)
+		this_cpu_inc(pool->mags->remote_frees);
+	return true;
+}
+
 static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
 					    const char *fn, unsigned long ip)
 {
@@ -1287,8 +1498,8 @@ static __always_inline void bufpool_put_one(struct bufpool_buf *buf,
 	}
 	pool = buf->pool;
 	bufpool_test_point(BUFPOOL_TP_PUT);
-	if (unlikely(pool->flags & BUFPOOL_F_POISON) &&
-	    !bufpool_claim_poisoned(pool, buf, fn, ip))
+	if (unlikely(pool->flags & (BUFPOOL_F_POISON | BUFPOOL_PF_NODE)) &&
+	    !bufpool_put_special(pool, buf, fn, ip))
 		return;
 	trace_bufpool_put(buf);
 	bufpool_release(pool, buf);
@@ -1361,6 +1572,7 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 		stats->frees += READ_ONCE(m->frees);
 		stats->fails += READ_ONCE(m->fails);
 		stats->steals += READ_ONCE(m->steals);
+		stats->remote_frees += READ_ONCE(m->remote_frees);
 		misses += READ_ONCE(m->misses);
 	}
 	stats->in_use = stats->allocs - stats->frees;
@@ -1470,7 +1682,9 @@ static void bufpool_unlist_free(struct bufpool *pool)
  * cache included.
  *
  * Must not be called by a context that still holds buffers of @pool, or
- * whose progress the holders depend on: it would wait forever.
+ * whose progress the holders depend on: it would wait forever. With
+ * %BUFPOOL_F_DMA_MAP, each buffer is unmapped as it is freed: once this
+ * returns, no mapping the pool made remains.
  *
  * Context: Process context; sleeps.
  */
@@ -1523,7 +1737,18 @@ static void bufpool_free_work(struct work_struct *work)
  * NULL the pool is freed all the same. The module of @release must stay
  * loaded until it has run and bufpool_barrier() has returned.
  *
- * Context: Any context but NMI.
+ * A pool with %BUFPOOL_F_DMA_MAP has every buffer unmapped before this
+ * returns, those still held included, so that a driver's remove() may
+ * return with its device's mappings gone: call it once the device does
+ * no more DMA to them, and sync for the CPU first what is still to be
+ * read. The buffers held stay valid memory until put; bufpool_buf_dma()
+ * and the sync calls on them are reported and ignored from then on (one
+ * racing with this call is the caller's bug, as a sync racing with
+ * dma_unmap_single() is).
+ *
+ * Context: Any context but NMI; for a pool with %BUFPOOL_F_DMA_MAP, not
+ * hard IRQ on PREEMPT_RT nor under a raw spinlock (the DMA API takes a
+ * spinlock_t).
  */
 void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 			   void *arg)
@@ -1534,6 +1759,11 @@ void bufpool_destroy_async(struct bufpool *pool, void (*release)(void *arg),
 		return;
 	if (!bufpool_depot_stop(pool, true, release, arg, _RET_IP_))
 		return;
+	/*
+	 * No mapping outlives this call, buffers in use included: counted
+	 * inside, the pool cannot be freed meanwhile.
+	 */
+	bufpool_depot_unmap_all(pool);
 	/*
 	 * Buffers idle in magazines must go home: a sweep sends IPIs. The
 	 * debugfs directory moves under a mutex.
@@ -1613,6 +1843,7 @@ static void __exit bufpool_exit(void)
 		list_del(&pool->node);
 		bufpool_debugfs_remove(pool);
 		if (pool->async) {
+			/* Its mappings went with bufpool_destroy_async(). */
 			pr_err("pool '%s': destroyed without waiting, but buffers are still out: leaking it\n",
 			       pool->name);
 			bufpool_shrink_unregister(pool);
@@ -1623,6 +1854,8 @@ static void __exit bufpool_exit(void)
 				bufpool_free_pool(pool);
 				continue;
 			}
+			/* Nobody is left to unmap what its holders hold. */
+			bufpool_depot_unmap_all(pool);
 		}
 		/* Its buffers are lost with bufpool's code: keep their memory. */
 		bufpool_mag_destroy(pool);

@@ -74,7 +74,14 @@ enum {
 
 #define BUFPOOL_F_ALL		(BUFPOOL_F_ZERO | BUFPOOL_F_POISON | \
 				 BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP | \
-				 BUFPOOL_F_ACCOUNT)
+				 BUFPOOL_F_ACCOUNT | BUFPOOL_F_DMA_MAP | \
+				 BUFPOOL_F_DMA_SYNC_DEV | BUFPOOL_F_NODE)
+/*
+ * In pool->flags only, never a caller's: the pool has a node, and its
+ * puts count those from other nodes. A flag, so that the put hit path
+ * tests it with %BUFPOOL_F_POISON in the one test it makes anyway.
+ */
+#define BUFPOOL_PF_NODE		0x80000000U
 
 /* Sleep at most this long while growth is failing, then try again. */
 #define BUFPOOL_GROW_RETRY	(HZ / 10)
@@ -102,6 +109,28 @@ struct bufpool_buf {
 	struct bufpool *pool;
 	struct bufpool_buf *next;
 };
+
+/*
+ * struct bufpool_dma_buf - the header of a buffer of a DMA-mapped pool
+ * @buf: the header every buffer has; first
+ * @dma: the bus address of the data, fixed from creation
+ * @node: in pool->dma_bufs while the data is mapped, else empty; under
+ *	pool->dma_lock
+ *
+ * Only %BUFPOOL_F_DMA_MAP pools have these longer headers (their inline
+ * layout and their apart cache are sized for it), so that no other pool
+ * pays for them.
+ */
+struct bufpool_dma_buf {
+	struct bufpool_buf buf;
+	dma_addr_t dma;
+	struct list_head node;
+};
+
+static inline struct bufpool_dma_buf *bufpool_dma_buf_of(const struct bufpool_buf *buf)
+{
+	return container_of(buf, struct bufpool_dma_buf, buf);
+}
 
 /*
  * struct bufpool_waiter - a caller in line for buffers (bufpool's own)
@@ -182,6 +211,7 @@ static inline struct bufpool_notify *bufpool_notify_of(struct bufpool_req *req)
  * @misses: allocations and frees of this CPU that left the hit path.
  * @fails: allocation calls of this CPU that got no buffer.
  * @steals: buffers this CPU took from another CPU's magazine.
+ * @remote_frees: buffers this CPU returned to a pool of another node.
  * @slots: the ring, pool->mag_mask + 1 entries.
  *
  * The counters are written only by their own CPU, with this_cpu_*(), and
@@ -199,6 +229,7 @@ struct bufpool_mag {
 	unsigned long misses;
 	unsigned long fails;
 	unsigned long steals;
+	unsigned long remote_frees;
 	struct bufpool_buf *slots[];
 };
 
@@ -231,10 +262,27 @@ struct bufpool {
 	size_t asked_size;
 	size_t buf_offset;		/* of the header in the object, or 0 */
 	size_t buf_cost;		/* bytes of slab per buffer */
+	size_t hdr_size;		/* of each header: see bufpool_dma_buf */
 	unsigned int max_bufs;
 	unsigned int min_bufs;
 	unsigned int align;
+	int nid;			/* of every buffer, or NUMA_NO_NODE */
 	struct kmem_cache *cache;	/* data, and the header if inline */
+	/*
+	 * DMA: @dev (referenced) and @dma_dir fixed at creation. With
+	 * %BUFPOOL_F_DMA_MAP, @dma_bufs lists the headers of the buffers
+	 * whose data is mapped, and @dma_gone says that
+	 * bufpool_depot_unmap_all() unmapped them all: both under
+	 * @dma_lock, a spinlock_t taken with interrupts off, never under
+	 * the pool lock (the DMA API takes locks of its own) nor in hard
+	 * IRQ on PREEMPT_RT. @dma_gone is read without it by the sync
+	 * calls: READ_ONCE().
+	 */
+	struct device *dev;
+	enum dma_data_direction dma_dir;
+	spinlock_t dma_lock;		/* @dma_bufs, @dma_gone */
+	struct list_head dma_bufs;
+	bool dma_gone;
 	/*
 	 * If @indexed (headers apart, or BUFPOOL_F_LOOKUP): data >>
 	 * @key_shift to header, for bufpool_data_to_buf(). Changes take
@@ -410,6 +458,7 @@ void bufpool_depot_destroy(struct bufpool *pool);
 struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 					 const void *data);
 void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
+void bufpool_depot_unmap_all(struct bufpool *pool);
 struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool);
 void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_depot_move_in_locked(struct bufpool *pool,

@@ -37,23 +37,23 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 #define BD_BUFS		512
 #define BD_DEBUGFS	"/sys/kernel/debug/bufpool/"
 
-struct bd_napi;
+struct bv_napi;
 
-/* What a case holds, released by bd_exit() whatever happened. */
-struct bd_ctx {
+/* What a case holds, released by bv_exit() whatever happened. */
+struct bv_ctx {
 	struct bufpool *pools[BD_POOLS];
 	struct bufpool_buf *held[BD_BUFS];
 	unsigned int nr_held;
 	struct platform_device *pdev;
 	bool driver;
-	struct bd_napi *napi;
+	struct bv_napi *napi;
 	char *text;			/* a debugfs file read, PAGE_SIZE */
 	unsigned long ubuf;		/* a user page to read it into */
 };
 
-static int bd_init(struct kunit *test)
+static int bv_init(struct kunit *test)
 {
-	struct bd_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct bv_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 
 	if (!ctx)
 		return -ENOMEM;
@@ -64,28 +64,28 @@ static int bd_init(struct kunit *test)
 	return 0;
 }
 
-static struct platform_driver bd_driver;
-static void bd_napi_free(struct bd_napi *bn);
+static struct platform_driver bv_driver;
+static void bv_napi_free(struct bv_napi *bn);
 
-static void bd_exit(struct kunit *test)
+static void bv_exit(struct kunit *test)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	int i;
 
 	if (ctx->napi)
-		bd_napi_free(ctx->napi);
+		bv_napi_free(ctx->napi);
 	bufpool_put_bulk(ctx->nr_held, ctx->held);
 	for (i = 0; i < BD_POOLS; i++)
 		bufpool_destroy(ctx->pools[i]);
 	if (ctx->pdev)
 		platform_device_unregister(ctx->pdev);
 	if (ctx->driver)
-		platform_driver_unregister(&bd_driver);
+		platform_driver_unregister(&bv_driver);
 	/* Pools destroyed without waiting are freed before the next case. */
 	bufpool_barrier();
 }
 
-static struct bufpool *bd_create_flags(struct kunit *test, const char *name,
+static struct bufpool *bv_create_flags(struct kunit *test, const char *name,
 				       size_t size, unsigned int max,
 				       unsigned int min, unsigned int flags)
 {
@@ -93,7 +93,7 @@ static struct bufpool *bd_create_flags(struct kunit *test, const char *name,
 		.name = name, .buf_size = size, .max_bufs = max,
 		.min_bufs = min, .flags = flags,
 	};
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	struct bufpool *pool;
 	int i;
 
@@ -106,16 +106,16 @@ static struct bufpool *bd_create_flags(struct kunit *test, const char *name,
 	return pool;
 }
 
-static struct bufpool *bd_create(struct kunit *test, const char *name,
+static struct bufpool *bv_create(struct kunit *test, const char *name,
 				 unsigned int max, unsigned int min)
 {
-	return bd_create_flags(test, name, 256, max, min, 0);
+	return bv_create_flags(test, name, 256, max, min, 0);
 }
 
-/* Another party destroys @pool now: bd_exit() must not. */
-static void bd_disown(struct kunit *test, struct bufpool *pool)
+/* Another party destroys @pool now: bv_exit() must not. */
+static void bv_disown(struct kunit *test, struct bufpool *pool)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	int i;
 
 	for (i = 0; i < BD_POOLS; i++)
@@ -123,9 +123,9 @@ static void bd_disown(struct kunit *test, struct bufpool *pool)
 			ctx->pools[i] = NULL;
 }
 
-static struct bufpool_buf *bd_hold(struct kunit *test, struct bufpool *pool)
+static struct bufpool_buf *bv_hold(struct kunit *test, struct bufpool *pool)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	struct bufpool_buf *buf = bufpool_alloc(pool, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -134,9 +134,9 @@ static struct bufpool_buf *bd_hold(struct kunit *test, struct bufpool *pool)
 	return buf;
 }
 
-static void bd_put(struct kunit *test, struct bufpool_buf *buf)
+static void bv_put(struct kunit *test, struct bufpool_buf *buf)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	unsigned int i;
 
 	for (i = 0; i < ctx->nr_held; i++) {
@@ -154,9 +154,9 @@ static void bd_put(struct kunit *test, struct bufpool_buf *buf)
  * through debugfs's own guard against removal (kernel_read() cannot: the
  * file has no read_iter). Returns the length read, or an error.
  */
-static ssize_t bd_fread(struct kunit *test, struct file *f)
+static ssize_t bv_fread(struct kunit *test, struct file *f)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	ssize_t n, len = 0;
 	loff_t pos = 0;
 
@@ -181,7 +181,7 @@ static ssize_t bd_fread(struct kunit *test, struct file *f)
 }
 
 /* Read a debugfs file of bufpool's into ctx->text: its length or an error. */
-static ssize_t bd_read(struct kunit *test, const char *path)
+static ssize_t bv_read(struct kunit *test, const char *path)
 {
 	struct file *f;
 	ssize_t n;
@@ -189,18 +189,18 @@ static ssize_t bd_read(struct kunit *test, const char *path)
 	f = filp_open(path, O_RDONLY, 0);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	n = bd_fread(test, f);
+	n = bv_fread(test, f);
 	filp_close(f, NULL);
 	return n;
 }
 
 /* Does the pools file have a line for @name (a directory under bufpool/)? */
-static bool bd_listed(struct kunit *test, const char *name)
+static bool bv_listed(struct kunit *test, const char *name)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	char *line;
 
-	KUNIT_ASSERT_GT(test, bd_read(test, BD_DEBUGFS "pools"), 0);
+	KUNIT_ASSERT_GT(test, bv_read(test, BD_DEBUGFS "pools"), 0);
 	for (line = ctx->text; line; line = strchr(line, '\n')) {
 		if (*line == '\n')
 			line++;
@@ -212,13 +212,13 @@ static bool bd_listed(struct kunit *test, const char *name)
 }
 
 /* Wait up to BD_WAIT for the pools file to stop listing @name. */
-static bool bd_unlisted(struct kunit *test, const char *name)
+static bool bv_unlisted(struct kunit *test, const char *name)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
 		bufpool_barrier();
-		if (!bd_listed(test, name))
+		if (!bv_listed(test, name))
 			return true;
 		usleep_range(10000, 20000);
 	}
@@ -226,41 +226,41 @@ static bool bd_unlisted(struct kunit *test, const char *name)
 }
 
 /* The stats file of directory @dir has "@key: @val"? */
-static bool bd_stat_is(struct kunit *test, const char *dir, const char *key,
+static bool bv_stat_is(struct kunit *test, const char *dir, const char *key,
 		       unsigned long val)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	char path[96], want[64];
 
 	snprintf(path, sizeof(path), BD_DEBUGFS "%s/stats", dir);
 	snprintf(want, sizeof(want), "\n%s: %lu\n", key, val);
-	if (bd_read(test, path) <= 0)
+	if (bv_read(test, path) <= 0)
 		return false;
 	return strstr(ctx->text, want);
 }
 
 /* The directory of dying pool @pool, as the pools file names it. */
-static void bd_dying_name(struct bufpool *pool, char *buf, size_t len)
+static void bv_dying_name(struct bufpool *pool, char *buf, size_t len)
 {
 	snprintf(buf, len, "dying/%s.%lu", bufpool_name(pool), pool->id);
 }
 
 /* A destroy that waits, in a thread of its own. */
-struct bd_destroyer {
+struct bv_destroyer {
 	struct bufpool *pool;
 	struct completion done;
 };
 
-static int bd_destroy_fn(void *arg)
+static int bv_destroy_fn(void *arg)
 {
-	struct bd_destroyer *d = arg;
+	struct bv_destroyer *d = arg;
 
 	bufpool_destroy(d->pool);
 	complete(&d->done);
 	return 0;
 }
 
-static void bd_destroy_in_thread(struct kunit *test, struct bd_destroyer *d,
+static void bv_destroy_in_thread(struct kunit *test, struct bv_destroyer *d,
 				 struct bufpool *pool)
 {
 	struct task_struct *t;
@@ -268,8 +268,8 @@ static void bd_destroy_in_thread(struct kunit *test, struct bd_destroyer *d,
 
 	d->pool = pool;
 	init_completion(&d->done);
-	bd_disown(test, pool);
-	t = kthread_run(bd_destroy_fn, d, "bd_destroy");
+	bv_disown(test, pool);
+	t = kthread_run(bv_destroy_fn, d, "bv_destroy");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	for (i = 0; i < 5000 && !READ_ONCE(pool->dying); i++)
 		usleep_range(1000, 2000);
@@ -285,39 +285,39 @@ static void bd_destroy_in_thread(struct kunit *test, struct bd_destroyer *d,
  * way or unreadable, a pools file that names two pools alike, a slab
  * cache name reused (the slab WARNs), and an old pool never freed.
  */
-static void bd_name_free_at_destroy(struct kunit *test)
+static void bv_name_free_at_destroy(struct kunit *test)
 {
-	struct bufpool *old = bd_create(test, "kunit-name", 2, 0), *new;
-	struct bufpool_buf *held = bd_hold(test, old), *buf;
-	struct bd_destroyer *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct bufpool *old = bv_create(test, "kunit-name", 2, 0), *new;
+	struct bufpool_buf *held = bv_hold(test, old), *buf;
+	struct bv_destroyer *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
 	struct bufpool_stats st;
 	char dying[64];
 
 	KUNIT_ASSERT_NOT_NULL(test, d);
-	bd_destroy_in_thread(test, d, old);
-	new = bd_create(test, "kunit-name", 7, 1);
+	bv_destroy_in_thread(test, d, old);
+	new = bv_create(test, "kunit-name", 7, 1);
 	KUNIT_EXPECT_STRNEQ(test, old->slab_name, new->slab_name);
 	KUNIT_EXPECT_STREQ(test, new->slab_name, "bufpool-kunit-name.1");
 	/* Independent: the old refuses, the new serves. */
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(old, GFP_ATOMIC));
-	buf = bd_hold(test, new);
+	buf = bv_hold(test, new);
 	KUNIT_EXPECT_PTR_EQ(test, bufpool_buf_pool(buf), new);
 	bufpool_get_stats(new, &st);
 	KUNIT_EXPECT_EQ(test, st.in_use, 1);
 	bufpool_get_stats(old, &st);
 	KUNIT_EXPECT_EQ(test, st.in_use, 1);
 	/* debugfs: the name is the new pool's, the old one's moved. */
-	bd_dying_name(old, dying, sizeof(dying));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, "kunit-name", "max_bufs", 7));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, dying, "max_bufs", 2));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, dying, "in_use", 1));
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, "kunit-name"));
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, dying));
+	bv_dying_name(old, dying, sizeof(dying));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, "kunit-name", "max_bufs", 7));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, dying, "max_bufs", 2));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, dying, "in_use", 1));
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, "kunit-name"));
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, dying));
 	/* The old one's last buffer home: the destroy ends, it is gone. */
-	bd_put(test, held);
+	bv_put(test, held);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&d->done, BD_WAIT));
-	KUNIT_EXPECT_FALSE(test, bd_listed(test, dying));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, "kunit-name", "in_use", 1));
+	KUNIT_EXPECT_FALSE(test, bv_listed(test, dying));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, "kunit-name", "in_use", 1));
 }
 
 /*
@@ -326,50 +326,50 @@ static void bd_name_free_at_destroy(struct kunit *test)
  * or at once when a pool of the name is created; and a file of the old
  * pool held open across its free read as a crash instead of an error.
  */
-static void bd_name_free_at_destroy_async(struct kunit *test)
+static void bv_name_free_at_destroy_async(struct kunit *test)
 {
-	struct bufpool *a = bd_create(test, "kunit-name", 2, 0), *b, *c;
-	struct bufpool_buf *ha = bd_hold(test, a), *hb;
+	struct bufpool *a = bv_create(test, "kunit-name", 2, 0), *b, *c;
+	struct bufpool_buf *ha = bv_hold(test, a), *hb;
 	char dying_a[64], dying_b[64], path[96];
 	struct file *f;
 
-	bd_disown(test, a);
+	bv_disown(test, a);
 	bufpool_destroy_async(a, NULL, NULL);
 	/* At once, before any work ran: the name is free. */
-	b = bd_create(test, "kunit-name", 3, 0);
-	hb = bd_hold(test, b);
-	bd_dying_name(a, dying_a, sizeof(dying_a));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, "kunit-name", "max_bufs", 3));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, dying_a, "max_bufs", 2));
+	b = bv_create(test, "kunit-name", 3, 0);
+	hb = bv_hold(test, b);
+	bv_dying_name(a, dying_a, sizeof(dying_a));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, "kunit-name", "max_bufs", 3));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, dying_a, "max_bufs", 2));
 	/* A second generation while the first still drains. */
-	bd_disown(test, b);
+	bv_disown(test, b);
 	bufpool_destroy_async(b, NULL, NULL);
-	bd_dying_name(b, dying_b, sizeof(dying_b));
+	bv_dying_name(b, dying_b, sizeof(dying_b));
 	/* Nobody creates the name: the work moves the directory. */
 	bufpool_barrier();
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, dying_b));
-	KUNIT_EXPECT_FALSE(test, bd_listed(test, "kunit-name"));
-	c = bd_create(test, "kunit-name", 4, 0);
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, dying_b));
+	KUNIT_EXPECT_FALSE(test, bv_listed(test, "kunit-name"));
+	c = bv_create(test, "kunit-name", 4, 0);
 	KUNIT_EXPECT_STRNEQ(test, c->slab_name, a->slab_name);
 	KUNIT_EXPECT_STRNEQ(test, c->slab_name, b->slab_name);
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, "kunit-name", "max_bufs", 4));
-	KUNIT_EXPECT_TRUE(test, bd_stat_is(test, dying_b, "in_use", 1));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, "kunit-name", "max_bufs", 4));
+	KUNIT_EXPECT_TRUE(test, bv_stat_is(test, dying_b, "in_use", 1));
 
 	/* Open across the free: later reads fail, they do not crash. */
 	snprintf(path, sizeof(path), BD_DEBUGFS "%s/stats", dying_a);
 	f = filp_open(path, O_RDONLY, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
-	bd_put(test, ha);
-	KUNIT_EXPECT_TRUE(test, bd_unlisted(test, dying_a));
-	KUNIT_EXPECT_EQ(test, bd_fread(test, f), -EIO);
+	bv_put(test, ha);
+	KUNIT_EXPECT_TRUE(test, bv_unlisted(test, dying_a));
+	KUNIT_EXPECT_EQ(test, bv_fread(test, f), -EIO);
 	filp_close(f, NULL);
-	bd_put(test, hb);
-	KUNIT_EXPECT_TRUE(test, bd_unlisted(test, dying_b));
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, "kunit-name"));
+	bv_put(test, hb);
+	KUNIT_EXPECT_TRUE(test, bv_unlisted(test, dying_b));
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, "kunit-name"));
 }
 
 /* Catches "dying", bufpool's own directory, taken as a pool's name. */
-static void bd_name_dying_reserved(struct kunit *test)
+static void bv_name_dying_reserved(struct kunit *test)
 {
 	struct bufpool_params p = { .name = "dying", .buf_size = 64, .max_bufs = 2 };
 
@@ -379,10 +379,10 @@ static void bd_name_dying_reserved(struct kunit *test)
 /* Suite: devm_bufpool_create() */
 
 /* What the test driver's probe did, for the case that bound it. */
-static struct bufpool *bd_probed;
-static int bd_probe_err;
+static struct bufpool *bv_probed;
+static int bv_probe_err;
 
-static int bd_probe(struct platform_device *pdev)
+static int bv_probe(struct platform_device *pdev)
 {
 	struct bufpool_params p = {
 		.name = "kunit-devm", .buf_size = 256, .max_bufs = 4, .min_bufs = 2,
@@ -390,45 +390,45 @@ static int bd_probe(struct platform_device *pdev)
 	struct bufpool *pool = devm_bufpool_create(&pdev->dev, &p);
 
 	if (IS_ERR(pool)) {
-		bd_probe_err = PTR_ERR(pool);
-		return bd_probe_err;
+		bv_probe_err = PTR_ERR(pool);
+		return bv_probe_err;
 	}
-	bd_probed = pool;
+	bv_probed = pool;
 	return 0;
 }
 
-static struct platform_driver bd_driver = {
-	.probe = bd_probe,
+static struct platform_driver bv_driver = {
+	.probe = bv_probe,
 	.driver = { .name = "bufpool-kunit" },
 };
 
 /* Register the driver and a device it binds to: probe creates a pool. */
-static struct bufpool *bd_bind(struct kunit *test)
+static struct bufpool *bv_bind(struct kunit *test)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 
-	bd_probed = NULL;
-	bd_probe_err = 0;
+	bv_probed = NULL;
+	bv_probe_err = 0;
 	if (!ctx->driver) {
-		KUNIT_ASSERT_EQ(test, platform_driver_register(&bd_driver), 0);
+		KUNIT_ASSERT_EQ(test, platform_driver_register(&bv_driver), 0);
 		ctx->driver = true;
 	}
 	ctx->pdev = platform_device_register_simple("bufpool-kunit", 0, NULL, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->pdev);
-	KUNIT_ASSERT_EQ(test, bd_probe_err, 0);
+	KUNIT_ASSERT_EQ(test, bv_probe_err, 0);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->pdev->dev.driver);
-	KUNIT_ASSERT_NOT_NULL(test, bd_probed);
-	return bd_probed;
+	KUNIT_ASSERT_NOT_NULL(test, bv_probed);
+	return bv_probed;
 }
 
-struct bd_unbind {
+struct bv_unbind {
 	struct device *dev;
 	struct completion done;
 };
 
-static int bd_unbind_fn(void *arg)
+static int bv_unbind_fn(void *arg)
 {
-	struct bd_unbind *u = arg;
+	struct bv_unbind *u = arg;
 
 	device_release_driver(u->dev);
 	complete(&u->done);
@@ -436,30 +436,30 @@ static int bd_unbind_fn(void *arg)
 }
 
 /* Unbind the device in a thread: true if that returned in time. */
-static bool bd_unbind(struct kunit *test, struct bd_unbind *u)
+static bool bv_unbind(struct kunit *test, struct bv_unbind *u)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	struct task_struct *t;
 
 	u->dev = &ctx->pdev->dev;
 	init_completion(&u->done);
-	t = kthread_run(bd_unbind_fn, u, "bd_unbind");
+	t = kthread_run(bv_unbind_fn, u, "bv_unbind");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	return wait_for_completion_timeout(&u->done, BD_WAIT);
 }
 
-static void bd_count_res(struct device *dev, void *res, void *data)
+static void bv_count_res(struct device *dev, void *res, void *data)
 {
 	(*(int *)data)++;
 }
 
 /* How many pools of devm_bufpool_create() @dev holds. */
-static int bd_devres(struct device *dev)
+static int bv_devres(struct device *dev)
 {
 	int n = 0;
 
 	devres_for_each_res(dev, bufpool_devm_release, NULL, NULL,
-			    bd_count_res, &n);
+			    bv_count_res, &n);
 	return n;
 }
 
@@ -470,42 +470,42 @@ static int bd_devres(struct device *dev)
  * still taken when the driver binds again, and a pool never freed once
  * its last buffer is put.
  */
-static void bd_devm_detach(struct kunit *test)
+static void bv_devm_detach(struct kunit *test)
 {
-	struct bd_ctx *ctx = test->priv;
-	struct bufpool *pool = bd_bind(test), *again;
-	struct bufpool_buf *held = bd_hold(test, pool);
-	struct bd_unbind *u = kunit_kzalloc(test, sizeof(*u), GFP_KERNEL);
+	struct bv_ctx *ctx = test->priv;
+	struct bufpool *pool = bv_bind(test), *again;
+	struct bufpool_buf *held = bv_hold(test, pool);
+	struct bv_unbind *u = kunit_kzalloc(test, sizeof(*u), GFP_KERNEL);
 	char dying[64];
 
 	KUNIT_ASSERT_NOT_NULL(test, u);
-	KUNIT_EXPECT_EQ(test, bd_devres(&ctx->pdev->dev), 1);
-	if (!bd_unbind(test, u)) {
+	KUNIT_EXPECT_EQ(test, bv_devres(&ctx->pdev->dev), 1);
+	if (!bv_unbind(test, u)) {
 		/* Waiting for @held: let it finish, and fail. */
-		bd_put(test, held);
+		bv_put(test, held);
 		wait_for_completion(&u->done);
 		KUNIT_FAIL(test, "the detach waited for a buffer still out");
 		return;
 	}
-	KUNIT_EXPECT_EQ(test, bd_devres(&ctx->pdev->dev), 0);
+	KUNIT_EXPECT_EQ(test, bv_devres(&ctx->pdev->dev), 0);
 	/* Destroyed: refuses, and its name is free. */
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
-	bd_dying_name(pool, dying, sizeof(dying));
+	bv_dying_name(pool, dying, sizeof(dying));
 	bufpool_barrier();
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, dying));
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, dying));
 	/* Bound again while the old pool drains: probe gets its pool. */
 	KUNIT_ASSERT_EQ(test, device_attach(&ctx->pdev->dev), 1);
-	KUNIT_EXPECT_EQ(test, bd_probe_err, 0);
-	again = bd_probed;
+	KUNIT_EXPECT_EQ(test, bv_probe_err, 0);
+	again = bv_probed;
 	KUNIT_ASSERT_NOT_NULL(test, again);
 	KUNIT_EXPECT_PTR_NE(test, again, pool);
-	KUNIT_EXPECT_TRUE(test, bd_listed(test, "kunit-devm"));
+	KUNIT_EXPECT_TRUE(test, bv_listed(test, "kunit-devm"));
 	/* The last buffer of the old pool home: freed. */
-	bd_put(test, held);
-	KUNIT_EXPECT_TRUE(test, bd_unlisted(test, dying));
-	/* The second one goes with the device (bd_exit()): idle, freed. */
-	KUNIT_ASSERT_TRUE(test, bd_unbind(test, u));
-	KUNIT_EXPECT_TRUE(test, bd_unlisted(test, "kunit-devm"));
+	bv_put(test, held);
+	KUNIT_EXPECT_TRUE(test, bv_unlisted(test, dying));
+	/* The second one goes with the device (bv_exit()): idle, freed. */
+	KUNIT_ASSERT_TRUE(test, bv_unbind(test, u));
+	KUNIT_EXPECT_TRUE(test, bv_unlisted(test, "kunit-devm"));
 }
 
 /*
@@ -515,21 +515,21 @@ static void bd_devm_detach(struct kunit *test)
  * devm_bufpool_destroy() that does not destroy, or destroys a pool that
  * is not the device's.
  */
-static void bd_devm_errors(struct kunit *test)
+static void bv_devm_errors(struct kunit *test)
 {
 	struct bufpool_params bad = { .name = "kunit-devm2", .buf_size = 0, .max_bufs = 4 };
 	struct bufpool_params good = { .name = "kunit-devm2", .buf_size = 64, .max_bufs = 4 };
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 	struct bufpool *other, *pool;
 	struct device *dev;
 	int nth, failed = 0;
 
-	bd_bind(test);
+	bv_bind(test);
 	dev = &ctx->pdev->dev;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(devm_bufpool_create(NULL, &good)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(devm_bufpool_create(dev, &bad)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(devm_bufpool_create(dev, NULL)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, bd_devres(dev), 1);
+	KUNIT_EXPECT_EQ(test, bv_devres(dev), 1);
 	/* Each allocation failed in turn: -ENOMEM, nothing left behind. */
 	if (IS_ENABLED(CONFIG_FAULT_INJECTION)) {
 		for (nth = 1; nth < 50; nth++) {
@@ -548,7 +548,7 @@ static void bd_devm_errors(struct kunit *test)
 			if (!IS_ERR(pool))
 				break;
 			KUNIT_EXPECT_EQ(test, PTR_ERR(pool), -ENOMEM);
-			KUNIT_EXPECT_EQ(test, bd_devres(dev), 1);
+			KUNIT_EXPECT_EQ(test, bv_devres(dev), 1);
 			failed++;
 		}
 		KUNIT_EXPECT_GT(test, failed, 1);
@@ -556,23 +556,23 @@ static void bd_devm_errors(struct kunit *test)
 		pool = devm_bufpool_create(dev, &good);
 	}
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	KUNIT_EXPECT_EQ(test, bd_devres(dev), 2);
+	KUNIT_EXPECT_EQ(test, bv_devres(dev), 2);
 	/* Not the device's: refused, and left alone. */
-	other = bd_create(test, "kunit-devm3", 2, 0);
+	other = bv_create(test, "kunit-devm3", 2, 0);
 	devm_bufpool_destroy(dev, other);
-	bd_put(test, bd_hold(test, other));
+	bv_put(test, bv_hold(test, other));
 	/* Ended early: dying at once, no longer the detach's. */
 	devm_bufpool_destroy(dev, pool);
-	KUNIT_EXPECT_EQ(test, bd_devres(dev), 1);
+	KUNIT_EXPECT_EQ(test, bv_devres(dev), 1);
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
-	bd_create(test, "kunit-devm2", 2, 0);
+	bv_create(test, "kunit-devm2", 2, 0);
 }
 
 /* Suite: accounted pools */
 
 #ifdef CONFIG_MEMCG
 /* The test's memory cgroup, made by tests/kunit.sh, or NULL. */
-static struct mem_cgroup *bd_memcg(void)
+static struct mem_cgroup *bv_memcg(void)
 {
 	struct cgroup_subsys_state *css;
 	struct cgroup *cgrp;
@@ -590,7 +590,7 @@ static struct mem_cgroup *bd_memcg(void)
 	return css ? container_of(css, struct mem_cgroup, css) : NULL;
 }
 
-static long bd_charged(struct mem_cgroup *memcg)
+static long bv_charged(struct mem_cgroup *memcg)
 {
 	return page_counter_read(&memcg->memory) * PAGE_SIZE;
 }
@@ -608,9 +608,9 @@ static long bd_charged(struct mem_cgroup *memcg)
  * Take @n buffers from @pool in a context with no memory cgroup of its
  * own (this kthread, no active memcg): all the growth beyond the reserve.
  */
-static void bd_take(struct kunit *test, struct bufpool *pool, unsigned int n)
+static void bv_take(struct kunit *test, struct bufpool *pool, unsigned int n)
 {
-	struct bd_ctx *ctx = test->priv;
+	struct bv_ctx *ctx = test->priv;
 
 	KUNIT_ASSERT_LE(test, ctx->nr_held + n, BD_BUFS);
 	KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, n,
@@ -625,42 +625,42 @@ static void bd_take(struct kunit *test, struct bufpool *pool, unsigned int n)
  * charge outlives its buffers, and a pool without the flag charged all
  * the same.
  */
-static void bd_account(struct kunit *test)
+static void bv_account(struct kunit *test)
 {
-	struct mem_cgroup *memcg = bd_memcg(), *old;
-	struct bd_ctx *ctx = test->priv;
+	struct mem_cgroup *memcg = bv_memcg(), *old;
+	struct bv_ctx *ctx = test->priv;
 	struct bufpool *pool;
 	long c0, c1, c2, c3;
 
 	if (!memcg)
 		kunit_skip(test, "no memory cgroup /bufpool-kunit (tests/kunit.sh makes it)");
-	c0 = bd_charged(memcg);
+	c0 = bv_charged(memcg);
 	old = set_active_memcg(memcg);
-	pool = bd_create_flags(test, "kunit-acct", BD_ACCT_SIZE,
+	pool = bv_create_flags(test, "kunit-acct", BD_ACCT_SIZE,
 			       BD_ACCT_MIN + BD_ACCT_GROW, BD_ACCT_MIN,
 			       BUFPOOL_F_ACCOUNT);
 	set_active_memcg(old);
-	c1 = bd_charged(memcg);
+	c1 = bv_charged(memcg);
 	kunit_info(test, "reserve of %d: %ld bytes charged\n", BD_ACCT_MIN, c1 - c0);
 	KUNIT_EXPECT_GE(test, c1 - c0, (long)BD_ACCT_MIN * BD_ACCT_SIZE - BD_SLACK);
-	bd_take(test, pool, BD_ACCT_MIN + BD_ACCT_GROW);
-	c2 = bd_charged(memcg);
+	bv_take(test, pool, BD_ACCT_MIN + BD_ACCT_GROW);
+	c2 = bv_charged(memcg);
 	kunit_info(test, "growth of %d: %ld bytes charged\n", BD_ACCT_GROW, c2 - c1);
 	KUNIT_EXPECT_GE(test, c2 - c1, (long)BD_ACCT_GROW * BD_ACCT_SIZE - BD_SLACK);
 	bufpool_put_bulk(ctx->nr_held, ctx->held);
 	ctx->nr_held = 0;
-	bd_disown(test, pool);
+	bv_disown(test, pool);
 	bufpool_destroy(pool);
-	c3 = bd_charged(memcg);
+	c3 = bv_charged(memcg);
 	KUNIT_EXPECT_LT(test, c3 - c0, (long)BD_SLACK);
 
 	/* Without the flag: nothing, reserve or growth. */
 	old = set_active_memcg(memcg);
-	pool = bd_create_flags(test, "kunit-acct", BD_ACCT_SIZE,
+	pool = bv_create_flags(test, "kunit-acct", BD_ACCT_SIZE,
 			       BD_ACCT_MIN + BD_ACCT_GROW, BD_ACCT_MIN, 0);
 	set_active_memcg(old);
-	bd_take(test, pool, BD_ACCT_MIN + BD_ACCT_GROW);
-	c1 = bd_charged(memcg);
+	bv_take(test, pool, BD_ACCT_MIN + BD_ACCT_GROW);
+	c1 = bv_charged(memcg);
 	kunit_info(test, "unaccounted pool: %ld bytes charged\n", c1 - c3);
 	/*
 	 * Creating a slab cache charges its sysfs and debugfs entries to
@@ -671,7 +671,7 @@ static void bd_account(struct kunit *test)
 	css_put(&memcg->css);
 }
 #else
-static void bd_account(struct kunit *test)
+static void bv_account(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_MEMCG");
 }
@@ -687,7 +687,7 @@ static void bd_account(struct kunit *test)
  * callback schedule NAPI, whose next poll refills from what the request
  * got (the pattern in Documentation/bufpool.rst).
  */
-struct bd_napi {
+struct bv_napi {
 	struct net_device *dev;
 	struct napi_struct napi;
 	struct bufpool *pool;
@@ -697,7 +697,7 @@ struct bd_napi {
 	unsigned int ring_n;
 	unsigned int want;
 	/* Done by the next poll, once. */
-	void (*fn)(struct bd_napi *bn);
+	void (*fn)(struct bv_napi *bn);
 	bool asked;		/* the poll's: a request is out */
 	int ret;		/* of the last bufpool_alloc_notify() */
 	int err;		/* the callback's */
@@ -709,7 +709,7 @@ struct bd_napi {
 };
 
 /* The refill: the free buffers, then a request for the rest. */
-static void bd_napi_refill(struct bd_napi *bn)
+static void bv_napi_refill(struct bv_napi *bn)
 {
 	struct bufpool_buf *buf;
 
@@ -731,14 +731,14 @@ static void bd_napi_refill(struct bd_napi *bn)
 	}
 }
 
-static int bd_napi_poll(struct napi_struct *napi, int budget)
+static int bv_napi_poll(struct napi_struct *napi, int budget)
 {
-	struct bd_napi *bn = container_of(napi, struct bd_napi, napi);
-	void (*fn)(struct bd_napi *bn);
+	struct bv_napi *bn = container_of(napi, struct bv_napi, napi);
+	void (*fn)(struct bv_napi *bn);
 
 	fn = xchg(&bn->fn, NULL);
 	bn->poll_in_softirq = in_serving_softirq();
-	/* Pairs with the release in bd_napi_notified(). */
+	/* Pairs with the release in bv_napi_notified(). */
 	if (smp_load_acquire(&bn->notified)) {
 		bn->notified = false;
 		bn->asked = false;
@@ -756,9 +756,9 @@ static int bd_napi_poll(struct napi_struct *napi, int budget)
 }
 
 /* The notify callback: hard IRQ (the irq_work thread on PREEMPT_RT). */
-static void bd_napi_notified(struct bufpool_notify *nb, int err)
+static void bv_napi_notified(struct bufpool_notify *nb, int err)
 {
-	struct bd_napi *bn = container_of(nb, struct bd_napi, nb);
+	struct bv_napi *bn = container_of(nb, struct bv_napi, nb);
 
 	bn->err = err;
 	bn->cb_in_hardirq = in_hardirq();
@@ -768,7 +768,7 @@ static void bd_napi_notified(struct bufpool_notify *nb, int err)
 	napi_schedule(&bn->napi);
 }
 
-static void bd_napi_free(struct bd_napi *bn)
+static void bv_napi_free(struct bv_napi *bn)
 {
 	bufpool_notify_cancel(&bn->nb);
 	napi_disable(&bn->napi);
@@ -777,10 +777,10 @@ static void bd_napi_free(struct bd_napi *bn)
 	bufpool_put_bulk(bn->ring_n, bn->ring);
 }
 
-static struct bd_napi *bd_napi_new(struct kunit *test, struct bufpool *pool)
+static struct bv_napi *bv_napi_new(struct kunit *test, struct bufpool *pool)
 {
-	struct bd_napi *bn = kunit_kzalloc(test, sizeof(*bn), GFP_KERNEL);
-	struct bd_ctx *ctx = test->priv;
+	struct bv_napi *bn = kunit_kzalloc(test, sizeof(*bn), GFP_KERNEL);
+	struct bv_ctx *ctx = test->priv;
 
 	KUNIT_ASSERT_NOT_NULL(test, bn);
 	KUNIT_ASSERT_NULL(test, ctx->napi);
@@ -790,17 +790,17 @@ static struct bd_napi *bd_napi_new(struct kunit *test, struct bufpool *pool)
 	init_dummy_netdev(bn->dev);
 	bn->pool = pool;
 	init_completion(&bn->polled);
-	bufpool_notify_init(&bn->nb, bd_napi_notified);
-	netif_napi_add(bn->dev, &bn->napi, bd_napi_poll);
+	bufpool_notify_init(&bn->nb, bv_napi_notified);
+	netif_napi_add(bn->dev, &bn->napi, bv_napi_poll);
 	napi_enable(&bn->napi);
-	/* bd_exit() ends it before the case's pools. */
+	/* bv_exit() ends it before the case's pools. */
 	ctx->napi = bn;
 	return bn;
 }
 
 /* Run @fn in a NAPI poll of @bn, and return once the poll is done. */
-static void bd_in_napi(struct kunit *test, struct bd_napi *bn,
-		       void (*fn)(struct bd_napi *bn))
+static void bv_in_napi(struct kunit *test, struct bv_napi *bn,
+		       void (*fn)(struct bv_napi *bn))
 {
 	reinit_completion(&bn->polled);
 	WRITE_ONCE(bn->fn, fn);
@@ -812,7 +812,7 @@ static void bd_in_napi(struct kunit *test, struct bd_napi *bn,
 }
 
 /* Wait for the poll that a callback scheduled. */
-static void bd_napi_wait(struct kunit *test, struct bd_napi *bn)
+static void bv_napi_wait(struct kunit *test, struct bv_napi *bn)
 {
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&bn->polled, BD_WAIT));
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(bn->notified));
@@ -825,31 +825,31 @@ static void bd_napi_wait(struct kunit *test, struct bd_napi *bn)
  * get a poll, or a poll that finds the buffers not yet the request's;
  * and a refill that asks again while its request is out.
  */
-static void bd_napi_pattern(struct kunit *test)
+static void bv_napi_pattern(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-napi", 6, 6);
+	struct bufpool *pool = bv_create(test, "kunit-napi", 6, 6);
 	struct bufpool_buf *held[4];
-	struct bd_napi *bn;
+	struct bv_napi *bn;
 	int i;
 
-	bn = bd_napi_new(test, pool);
+	bn = bv_napi_new(test, pool);
 	for (i = 0; i < 4; i++)
-		held[i] = bd_hold(test, pool);
+		held[i] = bv_hold(test, pool);
 	/* Two free: the ring gets them, and asks for two more. */
-	bd_in_napi(test, bn, bd_napi_refill);
+	bv_in_napi(test, bn, bv_napi_refill);
 	KUNIT_EXPECT_EQ(test, bn->ring_n, 2);
 	KUNIT_ASSERT_EQ(test, bn->ret, -EINPROGRESS);
 	/* A poll meanwhile asks for nothing: the request is out. */
 	bn->ret = 1;
-	bd_in_napi(test, bn, bd_napi_refill);
+	bv_in_napi(test, bn, bv_napi_refill);
 	KUNIT_EXPECT_EQ(test, bn->ret, 1);
 	KUNIT_EXPECT_EQ(test, bn->ring_n, 2);
 	/* One back is not enough for the request: no poll yet. */
 	reinit_completion(&bn->polled);
-	bd_put(test, held[0]);
+	bv_put(test, held[0]);
 	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&bn->polled, HZ / 10));
-	bd_put(test, held[1]);
-	bd_napi_wait(test, bn);
+	bv_put(test, held[1]);
+	bv_napi_wait(test, bn);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 1);
 	KUNIT_EXPECT_EQ(test, bn->err, 0);
 	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
@@ -864,7 +864,7 @@ static void bd_napi_pattern(struct kunit *test)
 		bufpool_put(bn->ring[i]);
 }
 
-static void bd_napi_ask_one(struct bd_napi *bn)
+static void bv_napi_ask_one(struct bv_napi *bn)
 {
 	bn->want = 1;
 	bn->ret = bufpool_alloc_notify(bn->pool, 1, bn->got, &bn->nb);
@@ -873,14 +873,14 @@ static void bd_napi_ask_one(struct bd_napi *bn)
 }
 
 /* A request made in NAPI waits; a put serves it; the poll gets it. */
-static void bd_napi_served_by_put(struct kunit *test, struct bufpool *pool,
-				  struct bd_napi *bn, struct bufpool_buf *held)
+static void bv_napi_served_by_put(struct kunit *test, struct bufpool *pool,
+				  struct bv_napi *bn, struct bufpool_buf *held)
 {
-	bd_in_napi(test, bn, bd_napi_ask_one);
+	bv_in_napi(test, bn, bv_napi_ask_one);
 	KUNIT_ASSERT_EQ(test, bn->ret, -EINPROGRESS);
 	reinit_completion(&bn->polled);
-	bd_put(test, held);
-	bd_napi_wait(test, bn);
+	bv_put(test, held);
+	bv_napi_wait(test, bn);
 	KUNIT_EXPECT_EQ(test, bn->err, 0);
 	KUNIT_ASSERT_EQ(test, bn->ring_n, 1);
 	KUNIT_EXPECT_PTR_EQ(test, bn->ring[0], held);
@@ -890,14 +890,14 @@ static void bd_napi_served_by_put(struct kunit *test, struct bufpool *pool,
  * Catches a request that fails, or is never served, on a pool that
  * holds only its reserve, all of it out (the pool may not grow at all).
  */
-static void bd_notify_reserve_only(struct kunit *test)
+static void bv_notify_reserve_only(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-nstate", 2, 2);
-	struct bd_napi *bn = bd_napi_new(test, pool);
-	struct bufpool_buf *held = bd_hold(test, pool);
+	struct bufpool *pool = bv_create(test, "kunit-nstate", 2, 2);
+	struct bv_napi *bn = bv_napi_new(test, pool);
+	struct bufpool_buf *held = bv_hold(test, pool);
 
-	bd_hold(test, pool);
-	bd_napi_served_by_put(test, pool, bn, held);
+	bv_hold(test, pool);
+	bv_napi_served_by_put(test, pool, bn, held);
 }
 
 /*
@@ -905,16 +905,16 @@ static void bd_notify_reserve_only(struct kunit *test)
  * pool may grow for it: from NAPI it grows at once, or, if it could not,
  * bufpool's work grows for it.
  */
-static void bd_notify_below_cap(struct kunit *test)
+static void bv_notify_below_cap(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-nstate", 4, 1);
-	struct bd_napi *bn = bd_napi_new(test, pool);
+	struct bufpool *pool = bv_create(test, "kunit-nstate", 4, 1);
+	struct bv_napi *bn = bv_napi_new(test, pool);
 	struct bufpool_stats st;
 
-	bd_hold(test, pool);
-	bd_in_napi(test, bn, bd_napi_ask_one);
+	bv_hold(test, pool);
+	bv_in_napi(test, bn, bv_napi_ask_one);
 	if (bn->ret == -EINPROGRESS) {
-		bd_napi_wait(test, bn);
+		bv_napi_wait(test, bn);
 		KUNIT_EXPECT_EQ(test, bn->err, 0);
 	} else {
 		KUNIT_EXPECT_EQ(test, bn->ret, 0);
@@ -927,29 +927,29 @@ static void bd_notify_below_cap(struct kunit *test)
 }
 
 /* Catches a request at the cap that grows past it, or is never served. */
-static void bd_notify_at_cap(struct kunit *test)
+static void bv_notify_at_cap(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-nstate", 2, 0);
-	struct bd_napi *bn = bd_napi_new(test, pool);
-	struct bufpool_buf *held = bd_hold(test, pool);
+	struct bufpool *pool = bv_create(test, "kunit-nstate", 2, 0);
+	struct bv_napi *bn = bv_napi_new(test, pool);
+	struct bufpool_buf *held = bv_hold(test, pool);
 	struct bufpool_stats st;
 
-	bd_hold(test, pool);
-	bd_napi_served_by_put(test, pool, bn, held);
+	bv_hold(test, pool);
+	bv_napi_served_by_put(test, pool, bn, held);
 	bufpool_get_stats(pool, &st);
 	KUNIT_EXPECT_EQ(test, st.backed, 2);
 }
 
-/* A sleeper for bd_notify_with_waiters(). */
-struct bd_sleeper {
+/* A sleeper for bv_notify_with_waiters(). */
+struct bv_sleeper {
 	struct bufpool *pool;
 	struct bufpool_buf *buf;
 	struct completion done;
 };
 
-static int bd_sleep_fn(void *arg)
+static int bv_sleep_fn(void *arg)
 {
-	struct bd_sleeper *s = arg;
+	struct bv_sleeper *s = arg;
 
 	s->buf = bufpool_alloc_wait(s->pool, GFP_KERNEL, TASK_UNINTERRUPTIBLE,
 				    BD_WAIT);
@@ -961,12 +961,12 @@ static int bd_sleep_fn(void *arg)
  * Catches a request from NAPI that jumps a sleeper queued before it:
  * the first buffer back is the sleeper's, the second the request's.
  */
-static void bd_notify_with_waiters(struct kunit *test)
+static void bv_notify_with_waiters(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-nstate", 2, 0);
-	struct bd_napi *bn = bd_napi_new(test, pool);
-	struct bufpool_buf *a = bd_hold(test, pool), *b = bd_hold(test, pool);
-	struct bd_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct bufpool *pool = bv_create(test, "kunit-nstate", 2, 0);
+	struct bv_napi *bn = bv_napi_new(test, pool);
+	struct bufpool_buf *a = bv_hold(test, pool), *b = bv_hold(test, pool);
+	struct bv_sleeper *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	struct bufpool_stats st;
 	struct task_struct *t;
 	int i;
@@ -974,7 +974,7 @@ static void bd_notify_with_waiters(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	s->pool = pool;
 	init_completion(&s->done);
-	t = kthread_run(bd_sleep_fn, s, "bd_sleeper");
+	t = kthread_run(bv_sleep_fn, s, "bv_sleeper");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	for (i = 0; i < 5000; i++) {
 		bufpool_get_stats(pool, &st);
@@ -983,19 +983,19 @@ static void bd_notify_with_waiters(struct kunit *test)
 		usleep_range(1000, 2000);
 	}
 	KUNIT_ASSERT_EQ(test, st.waiters, 1);
-	bd_in_napi(test, bn, bd_napi_ask_one);
+	bv_in_napi(test, bn, bv_napi_ask_one);
 	KUNIT_ASSERT_EQ(test, bn->ret, -EINPROGRESS);
 	reinit_completion(&bn->polled);
-	bd_put(test, a);
+	bv_put(test, a);
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->done, BD_WAIT));
 	KUNIT_ASSERT_PTR_EQ(test, s->buf, a);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 0);
 	bufpool_put(s->buf);
-	bd_napi_wait(test, bn);
+	bv_napi_wait(test, bn);
 	KUNIT_EXPECT_EQ(test, bn->err, 0);
 	KUNIT_ASSERT_EQ(test, bn->ring_n, 1);
 	KUNIT_EXPECT_PTR_EQ(test, bn->ring[0], a);
-	bd_put(test, b);
+	bv_put(test, b);
 }
 
 /*
@@ -1003,84 +1003,84 @@ static void bd_notify_with_waiters(struct kunit *test)
  * never runs, or runs with buffers of a freed pool), and a request made
  * on a dying pool that queues instead of failing at once.
  */
-static void bd_notify_dying(struct kunit *test)
+static void bv_notify_dying(struct kunit *test)
 {
-	struct bufpool *pool = bd_create(test, "kunit-nstate", 1, 0);
-	struct bd_napi *bn = bd_napi_new(test, pool);
-	struct bufpool_buf *held = bd_hold(test, pool);
+	struct bufpool *pool = bv_create(test, "kunit-nstate", 1, 0);
+	struct bv_napi *bn = bv_napi_new(test, pool);
+	struct bufpool_buf *held = bv_hold(test, pool);
 
-	bd_in_napi(test, bn, bd_napi_ask_one);
+	bv_in_napi(test, bn, bv_napi_ask_one);
 	KUNIT_ASSERT_EQ(test, bn->ret, -EINPROGRESS);
 	reinit_completion(&bn->polled);
-	bd_disown(test, pool);
+	bv_disown(test, pool);
 	bufpool_destroy_async(pool, NULL, NULL);
-	bd_napi_wait(test, bn);
+	bv_napi_wait(test, bn);
 	KUNIT_EXPECT_EQ(test, bn->err, -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, bn->ring_n, 0);
-	bd_in_napi(test, bn, bd_napi_ask_one);
+	bv_in_napi(test, bn, bv_napi_ask_one);
 	KUNIT_EXPECT_EQ(test, bn->ret, -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bn->calls), 1);
-	bd_put(test, held);
+	bv_put(test, held);
 }
 
-static struct kunit_case bd_name_cases[] = {
-	KUNIT_CASE(bd_name_free_at_destroy),
-	KUNIT_CASE(bd_name_free_at_destroy_async),
-	KUNIT_CASE(bd_name_dying_reserved),
+static struct kunit_case bv_name_cases[] = {
+	KUNIT_CASE(bv_name_free_at_destroy),
+	KUNIT_CASE(bv_name_free_at_destroy_async),
+	KUNIT_CASE(bv_name_dying_reserved),
 	{}
 };
 
-static struct kunit_suite bd_name_suite = {
+static struct kunit_suite bv_name_suite = {
 	.name = "bufpool_names",
-	.init = bd_init,
-	.exit = bd_exit,
-	.test_cases = bd_name_cases,
+	.init = bv_init,
+	.exit = bv_exit,
+	.test_cases = bv_name_cases,
 };
 
-static struct kunit_case bd_devm_cases[] = {
-	KUNIT_CASE(bd_devm_detach),
-	KUNIT_CASE(bd_devm_errors),
+static struct kunit_case bv_devm_cases[] = {
+	KUNIT_CASE(bv_devm_detach),
+	KUNIT_CASE(bv_devm_errors),
 	{}
 };
 
-static struct kunit_suite bd_devm_suite = {
+static struct kunit_suite bv_devm_suite = {
 	.name = "bufpool_devm",
-	.init = bd_init,
-	.exit = bd_exit,
-	.test_cases = bd_devm_cases,
+	.init = bv_init,
+	.exit = bv_exit,
+	.test_cases = bv_devm_cases,
 };
 
-static struct kunit_case bd_account_cases[] = {
-	KUNIT_CASE(bd_account),
+static struct kunit_case bv_account_cases[] = {
+	KUNIT_CASE(bv_account),
 	{}
 };
 
-static struct kunit_suite bd_account_suite = {
+static struct kunit_suite bv_account_suite = {
 	.name = "bufpool_account",
-	.init = bd_init,
-	.exit = bd_exit,
-	.test_cases = bd_account_cases,
+	.init = bv_init,
+	.exit = bv_exit,
+	.test_cases = bv_account_cases,
 };
 
-static struct kunit_case bd_napi_cases[] = {
-	KUNIT_CASE(bd_napi_pattern),
-	KUNIT_CASE(bd_notify_reserve_only),
-	KUNIT_CASE(bd_notify_below_cap),
-	KUNIT_CASE(bd_notify_at_cap),
-	KUNIT_CASE(bd_notify_with_waiters),
-	KUNIT_CASE(bd_notify_dying),
+static struct kunit_case bv_napi_cases[] = {
+	KUNIT_CASE(bv_napi_pattern),
+	KUNIT_CASE(bv_notify_reserve_only),
+	KUNIT_CASE(bv_notify_below_cap),
+	KUNIT_CASE(bv_notify_at_cap),
+	KUNIT_CASE(bv_notify_with_waiters),
+	KUNIT_CASE(bv_notify_dying),
 	{}
 };
 
-static struct kunit_suite bd_napi_suite = {
+static struct kunit_suite bv_napi_suite = {
 	.name = "bufpool_napi",
-	.init = bd_init,
-	.exit = bd_exit,
-	.test_cases = bd_napi_cases,
+	.init = bv_init,
+	.exit = bv_exit,
+	.test_cases = bv_napi_cases,
 };
 
-kunit_test_suites(&bd_name_suite, &bd_devm_suite, &bd_account_suite,
-		  &bd_napi_suite);
+kunit_test_suites(&bv_name_suite, &bv_devm_suite, &bv_account_suite,
+		  &bv_napi_suite);
 
 MODULE_DESCRIPTION("KUnit tests for bufpool in a driver's life: devm, names, accounting, NAPI");
 MODULE_LICENSE("GPL");

@@ -72,7 +72,7 @@ check_keys() {
 	for k in allocs frees fails waits wait_ns_total wait_ns_max in_use \
 		high_watermark backed free cached waiters mag_hits mag_misses \
 		steals sweeps barges handoffs empty_wakeups shrink_scans \
-		shrink_freed grow_fails; do
+		shrink_freed grow_fails remote_frees; do
 		grep -q "^$k: [0-9][0-9]*\$" $D/selftest/stats ||
 			{ ktap_print_msg "no counter $k"; return 1; }
 	done

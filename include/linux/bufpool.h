@@ -21,7 +21,9 @@
 #define _LINUX_BUFPOOL_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
 #include <linux/gfp.h>
+#include <linux/numa.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
@@ -78,6 +80,28 @@ struct scatterlist;
  * in Documentation/bufpool.rst.
  */
 #define BUFPOOL_F_ACCOUNT	0x10
+/*
+ * Map every buffer for DMA by the pool's device once, when it is
+ * created, and unmap it when it is freed (as PP_FLAG_DMA_MAP does for a
+ * page_pool): bufpool_buf_dma() is then its bus address. Needs @dev. A
+ * mapping that fails is a growth that fails. Syncing is the caller's
+ * (bufpool_dma_sync_for_cpu(), bufpool_dma_sync_for_device()), but for
+ * %BUFPOOL_F_DMA_SYNC_DEV.
+ */
+#define BUFPOOL_F_DMA_MAP	0x20
+/*
+ * With %BUFPOOL_F_DMA_MAP: sync the whole buffer for the device each
+ * time it is handed out, after it is zeroed or its poison checked, so
+ * that a driver can give a fresh buffer to its device as it comes.
+ */
+#define BUFPOOL_F_DMA_SYNC_DEV	0x40
+/*
+ * @nid says the pool's NUMA node. Without it the node is @dev's, if
+ * any, and a zeroed @nid means no preference: a zeroed params struct
+ * never pins a pool to node 0 (as kmem_cache_args' use_freeptr_offset
+ * makes a zero offset mean something).
+ */
+#define BUFPOOL_F_NODE		0x80
 
 /**
  * struct bufpool_params - how to create a pool
@@ -104,12 +128,24 @@ struct scatterlist;
  * @align: alignment of each buffer's data: 0 for the default (that of a
  *	pointer) or a power of two up to PAGE_SIZE, e.g. for DMA.
  * @flags: any of the BUFPOOL_F_* flags above, each described there.
+ * @dev: the device that does DMA to the buffers, or NULL. Set, the
+ *	buffers are laid out for DMA whether mapped or not: data starts
+ *	and ends on a cache line boundary (dma_get_cache_alignment(), and
+ *	at least L1_CACHE_BYTES), and no header shares a line with data.
+ *	The pool holds a reference to it (get_device()) until it is freed.
+ * @dma_dir: with %BUFPOOL_F_DMA_MAP, the direction of every mapping:
+ *	%DMA_TO_DEVICE, %DMA_FROM_DEVICE or %DMA_BIDIRECTIONAL.
+ * @nid: with %BUFPOOL_F_NODE, the NUMA node the reserve and every growth
+ *	come from: an online node with memory, or %NUMA_NO_NODE for the
+ *	default (@dev's node, else no preference). Without the flag it must
+ *	be 0 or %NUMA_NO_NODE, and the default applies.
  *
- * Size, cap and alignment never change after creation, on purpose: there
- * is no resize. A pool is a budget a subsystem gets when it is created,
- * and one that could grow its cap could grow into monopolizing memory,
- * which is what pools are for preventing. A driver whose ring changes
- * size creates a new pool (the same name will do) and destroys the old.
+ * Size, cap, alignment, device and node never change after creation, on
+ * purpose: there is no resize. A pool is a budget a subsystem gets when
+ * it is created, and one that could grow its cap could grow into
+ * monopolizing memory, which is what pools are for preventing. A driver
+ * whose ring changes size creates a new pool (the same name will do) and
+ * destroys the old.
  */
 struct bufpool_params {
 	const char *name;
@@ -118,6 +154,9 @@ struct bufpool_params {
 	unsigned int min_bufs;
 	unsigned int align;
 	unsigned int flags;
+	struct device *dev;
+	enum dma_data_direction dma_dir;
+	int nid;
 };
 
 /**
@@ -152,7 +191,10 @@ struct bufpool_params {
  * @empty_wakeups: waiters that woke for a buffer and found it taken.
  * @shrink_scans: shrinker scans of this pool.
  * @shrink_freed: idle buffers the shrinker gave back to the system.
- * @grow_fails: buffers the pool could not create under memory pressure.
+ * @grow_fails: buffers the pool could not create under memory pressure,
+ *	or could not map for DMA.
+ * @remote_frees: buffers returned (last reference dropped) by a CPU of
+ *	another NUMA node than the pool's; 0 for a pool without a node.
  *
  * Counters on the fast path are per CPU and summed when read, so a
  * snapshot taken while the pool is busy need not add up exactly.
@@ -180,6 +222,7 @@ struct bufpool_stats {
 	u64 shrink_scans;
 	u64 shrink_freed;
 	u64 grow_fails;
+	u64 remote_frees;
 };
 
 /**
@@ -246,6 +289,12 @@ static inline void *bufpool_buf_data(const struct bufpool_buf *buf)
 struct bufpool_buf *bufpool_data_to_buf(struct bufpool *pool, const void *data);
 struct bufpool *bufpool_buf_pool(const struct bufpool_buf *buf);
 size_t bufpool_buf_size(const struct bufpool_buf *buf);
+
+dma_addr_t bufpool_buf_dma(const struct bufpool_buf *buf);
+void bufpool_dma_sync_for_cpu(const struct bufpool_buf *buf,
+			      unsigned int offset, unsigned int len);
+void bufpool_dma_sync_for_device(const struct bufpool_buf *buf,
+				 unsigned int offset, unsigned int len);
 
 struct bufpool_buf *bufpool_get(struct bufpool_buf *buf);
 void bufpool_put(struct bufpool_buf *buf);
