@@ -8,6 +8,11 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/sched/signal.h>
+#include <linux/sort.h>
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+#endif
 
 #include "bufpool_internal.h"
 #include <trace/bufpool_trace.h>
@@ -150,37 +155,35 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
 /*
  * Lay a buffer out as cheaply as the slab allows: its header inside the
  * data's slab object, or apart from it, whichever costs fewer bytes of
- * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
+ * slab. A 4 KiB buffer with its 40 bytes inline packs seven to an order-3
  * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
  * what is left of its slot, so that no size loses more than alignment.
+ * Either way every buffer is in the pool's index: the holders walk
+ * (bufpool_depot_holders()) finds the buffers in use there.
  */
 static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 {
 	size_t hdr = sizeof(struct bufpool_buf), inline_cost, apart_cost;
-	size_t inline_slot, apart_slot, index_cost = 0;
+	size_t inline_slot, apart_slot;
 
-	if (pool->flags & BUFPOOL_F_LOOKUP)
-		index_cost = BUFPOOL_INDEX_COST;
 	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, __alignof__(struct bufpool_buf)) +
 						   hdr, pool->align),
 					     pool->align, &inline_cost);
 	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
 					    pool->align, &apart_cost);
-	inline_cost += index_cost;
+	inline_cost += BUFPOOL_INDEX_COST;
 	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
 		/* The header goes last, 8-aligned as the slot is. */
 		pool->buf_offset = inline_slot - hdr;
 		pool->buf_size = pool->buf_offset;
 		pool->buf_cost = inline_cost;
-		pool->indexed = index_cost;
 		/* Objects are at least a slot apart: keys are unique. */
 		pool->key_shift = ilog2(inline_slot);
 	} else {
 		pool->buf_offset = 0;
 		pool->buf_size = apart_slot;
 		pool->buf_cost = apart_cost;
-		pool->indexed = true;
 		pool->key_shift = ilog2(apart_slot);
 	}
 }
@@ -214,7 +217,7 @@ static void bufpool_depot_unindex(struct bufpool *pool, struct bufpool_buf *buf)
 
 /**
  * bufpool_depot_lookup - the buffer whose data @data is, if it is in use
- * @pool: the pool, indexed
+ * @pool: the pool
  * @data: any pointer
  *
  * Without a lock, so from hard IRQ on PREEMPT_RT too: the XArray is read
@@ -239,7 +242,122 @@ struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 	return buf;
 }
 
-/* A header for @data, in it or apart from it, indexed if need be. */
+/**
+ * DOC: Who holds the buffers
+ *
+ * Each hand-out writes two words into the buffer's header: who took it
+ * (``holder``: the return address of the API call, whose caller
+ * ``%pS`` names) and when (``since``, in jiffies), over the free-list
+ * link, which a buffer in use does not need; then it marks the buffer
+ * live with a store-release. That is two stores and a load of
+ * ``jiffies`` on the hit path, no locked instruction.
+ *
+ * Every buffer of a pool is in the pool's index (the XArray that
+ * ``bufpool_data_to_buf()`` reads), so the buffers in use can be found:
+ * ``bufpool_depot_holders()`` walks the index under RCU (the headers'
+ * caches are ``SLAB_TYPESAFE_BY_RCU``, so a header freed meanwhile is
+ * still a header, checked against its pool and its key), and under the
+ * pool lock, 32 buffers per hold of it. Under that lock no buffer goes
+ * onto the free list or leaves it, which are the only writes to the link
+ * ``holder`` shares: a buffer read live (with an acquire, pairing with
+ * the hand-out's release) has a return address there. Each buffer that
+ * stays out during the walk is counted once, at its holder; one handed
+ * out or put meanwhile may or may not be. The walk sleeps between holds:
+ * process context.
+ */
+
+/* Count @buf, found at @index, if it is a live buffer of @pool. */
+static void bufpool_depot_note_holder(struct bufpool *pool,
+				      struct bufpool_holders *h,
+				      unsigned long index,
+				      struct bufpool_buf *buf)
+{
+	struct bufpool_holder *site = NULL;
+	unsigned long ip, since;
+	unsigned int i;
+
+	/* Pairs with the release in the hand-out: @holder, @since written. */
+	if (smp_load_acquire(&buf->magic) != BUFPOOL_BUF_LIVE ||
+	    READ_ONCE(buf->pool) != pool ||
+	    (unsigned long)READ_ONCE(buf->data) >> pool->key_shift != index)
+		return;
+	ip = READ_ONCE(buf->holder);
+	since = READ_ONCE(buf->since);
+	h->held++;
+	for (i = 0; i < h->nr; i++) {
+		if (h->site[i].ip == ip) {
+			site = &h->site[i];
+			break;
+		}
+	}
+	if (!site) {
+		if (h->nr == BUFPOOL_HOLDER_SITES) {
+			h->others++;
+			return;
+		}
+		site = &h->site[h->nr++];
+		site->ip = ip;
+		site->count = 0;
+		site->since = since;
+	}
+	site->count++;
+	if (time_before(since, site->since))
+		site->since = since;
+}
+
+static int bufpool_depot_cmp_holder(const void *a, const void *b)
+{
+	const struct bufpool_holder *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+/**
+ * bufpool_depot_holders - who holds a pool's buffers now
+ * @pool: the pool, which stays while this runs
+ * @h: gets each call site holding buffers, most first
+ *
+ * See "Who holds the buffers".
+ *
+ * Context: Process context; sleeps.
+ */
+void bufpool_depot_holders(struct bufpool *pool, struct bufpool_holders *h)
+{
+	XA_STATE(xas, &pool->bufs, 0);
+	struct bufpool_buf *buf;
+	unsigned long flags;
+	unsigned int n;
+
+	might_sleep();
+	h->nr = 0;
+	h->held = 0;
+	h->others = 0;
+	do {
+		n = 0;
+		rcu_read_lock();
+		bufpool_depot_lock(pool, flags);
+		xas_for_each(&xas, buf, ULONG_MAX) {
+			if (xas_retry(&xas, buf))
+				continue;
+			bufpool_depot_note_holder(pool, h, xas.xa_index, buf);
+			if (++n == BUFPOOL_LOCKED_MAX) {
+				xas_pause(&xas);
+				break;
+			}
+		}
+		bufpool_depot_unlock(pool, flags);
+		rcu_read_unlock();
+		cond_resched();
+	} while (n == BUFPOOL_LOCKED_MAX);
+	sort(h->site, h->nr, sizeof(h->site[0]), bufpool_depot_cmp_holder, NULL);
+}
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_depot_holders);
+#endif
+
+/* A header for @data, in it or apart from it, indexed. */
 static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 						    void *data, gfp_t gfp)
 {
@@ -254,7 +372,7 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 		return NULL;
 	/* Lookups may read it under RCU (bufpool_depot_lookup()). */
 	WRITE_ONCE(buf->data, data);
-	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
+	if (bufpool_fault() || bufpool_depot_index(pool, buf, gfp)) {
 		if (!pool->buf_offset)
 			kmem_cache_free(bufpool_depot_hdr_cache, buf);
 		return NULL;
@@ -298,8 +416,7 @@ void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 	void *data = buf->data;
 
 	WRITE_ONCE(buf->magic, 0);
-	if (pool->indexed)
-		bufpool_depot_unindex(pool, buf);
+	bufpool_depot_unindex(pool, buf);
 	if (!pool->buf_offset)
 		kmem_cache_free(bufpool_depot_hdr_cache, buf);
 	kmem_cache_free(pool->cache, data);
@@ -322,11 +439,11 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	 * under HARDENED_USERCOPY. A whitelist also keeps the cache from
 	 * being merged, so it shows up under its own name.
 	 */
-	/* Indexed, headers are read by lookups under RCU alone. */
+	/* Headers are read by lookups and the holders walk under RCU. */
 	if (!bufpool_fault())
 		pool->cache = kmem_cache_create_usercopy(slab_name, size,
 							 pool->align,
-							 pool->indexed ? SLAB_TYPESAFE_BY_RCU : 0,
+							 SLAB_TYPESAFE_BY_RCU,
 							 0, pool->buf_size, NULL);
 	kfree(slab_name);
 	return pool->cache ? 0 : -ENOMEM;
@@ -717,7 +834,7 @@ static void bufpool_depot_fire_locked(struct bufpool *pool,
 	trace_bufpool_wait_end(pool, w->want, ns, err, w->empty_wakeups);
 	if (err) {
 		trace_bufpool_alloc_fail(pool, w->want, err, false);
-		this_cpu_inc(pool->mags->fails);
+		this_cpu_inc(pool->mags->fails[bufpool_trace_reason(err, false)]);
 	}
 	req->err = err;
 	atomic_set(&req->state, BUFPOOL_NOTIFY_FIRING);
@@ -1145,7 +1262,7 @@ int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 	if (err) {
 		/* All or nothing: what we hold goes to the next in line. */
 		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
-		this_cpu_inc(pool->mags->fails);
+		this_cpu_inc(pool->mags->fails[bufpool_trace_reason(err, t->grow_failed)]);
 		trace_bufpool_alloc_fail(pool, w->want, err, t->grow_failed);
 	}
 idle:

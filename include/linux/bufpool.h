@@ -61,9 +61,10 @@ struct scatterlist;
 /* Bypass the per-CPU magazines: every operation takes the pool lock. */
 #define BUFPOOL_F_NO_MAGAZINES	0x4
 /*
- * Keep an index from each buffer's data to the buffer, for
- * bufpool_data_to_buf(), which needs this flag: about 16 bytes per
- * buffer, and an XArray store each time the pool grows.
+ * Allow bufpool_data_to_buf(), which needs this flag. Every pool keeps
+ * the index from each buffer's data to the buffer that it reads (about
+ * 16 bytes per buffer, and an XArray store each time the pool grows), for
+ * the holders file in debugfs: the flag costs nothing more.
  */
 #define BUFPOOL_F_LOOKUP	0x8
 
@@ -99,66 +100,117 @@ struct bufpool_params {
 	unsigned int flags;
 };
 
-/**
- * struct bufpool_stats - a snapshot of a pool's counters
- * @allocs: buffers handed out since creation.
- * @frees: buffers returned (last reference dropped) since creation.
- * @fails: allocation calls that returned no buffer, for any reason, and
- *	notify requests failed by destroy.
- * @waits: allocation calls that queued to wait for a buffer.
- * @wait_ns_total: time spent queued by all of them, in nanoseconds, until
+/*
+ * BUFPOOL_STATS - every counter of a pool, once, in the order that
+ * &struct bufpool_stats, the pool's debugfs stats file and the ethtool
+ * strings (bufpool_ethtool_stats_get_strings()) have them. A counter is
+ * added here and nowhere else, as @x(ENUM, name): it gets the enumerator
+ * %BUFPOOL_STAT_<ENUM> of &enum bufpool_stat, the field @name of &struct
+ * bufpool_stats, the line "name: value" in debugfs and the ethtool string
+ * "bufpool_<name>". What each counts:
+ *
+ * allocs: buffers handed out since creation.
+ * frees: buffers returned (last reference dropped) since creation.
+ * fails: allocation calls that returned no buffer, and notify requests
+ *	failed by destroy: the sum of the five below.
+ * fails_exhausted: of those, because every buffer was in use and the
+ *	pool could not grow (at its cap, or in a context that may not
+ *	grow it), in a caller that could not wait.
+ * fails_dying: because the pool was being destroyed.
+ * fails_nomem: below the cap, but the slab said no.
+ * fails_timeout: a wait that ran out of time.
+ * fails_signal: a wait that a signal ended.
+ * waits: allocation calls that queued to wait for a buffer.
+ * wait_ns_total: time spent queued by all of them, in nanoseconds, until
  *	served, failed, timed out or cancelled.
- * @wait_ns_max: longest single wait, in nanoseconds.
- * @in_use: buffers handed out and not yet returned (@allocs - @frees).
- * @high_watermark: most buffers out of the pool's free list at once: in
+ * wait_ns_max: longest single wait, in nanoseconds.
+ * in_use: buffers handed out and not yet returned (@allocs - @frees).
+ * high_watermark: most buffers out of the pool's free list at once: in
  *	use, or idle in a per-CPU magazine (slots being grown are not
  *	buffers yet). Never below the true peak in use; equal to it with
  *	%BUFPOOL_F_NO_MAGAZINES.
- * @backed: buffers that currently exist, allocated from the slab cache.
- * @free: buffers idle in the pool, @cached included.
- * @cached: of those, buffers idle in per-CPU magazines.
- * @waiters: callers waiting right now: sleepers, and notify requests
+ * backed: buffers that currently exist, allocated from the slab cache.
+ * free: buffers idle in the pool, @cached included.
+ * cached: of those, buffers idle in per-CPU magazines.
+ * waiters: callers waiting right now: sleepers, and notify requests
  *	queued (bufpool_alloc_notify()).
- * @mag_hits: buffers handed out or taken home by this CPU's magazine,
+ * mag_hits: buffers handed out or taken home by this CPU's magazine,
  *	without a lock: @allocs + @frees - @mag_misses.
- * @mag_misses: buffers handed out or taken home that left the hit path.
- * @steals: buffers a CPU took from another CPU's magazine, so as not to
+ * mag_misses: buffers handed out or taken home that left the hit path.
+ * steals: buffers a CPU took from another CPU's magazine, so as not to
  *	be told the pool is empty while buffers idled there.
- * @sweeps: times every magazine was emptied into the depot for the
+ * sweeps: times every magazine was emptied into the depot for the
  *	waiters, or for a destroy.
- * @barges: buffers a running caller took while the first waiter woke.
- * @handoffs: buffers handed straight to a waiter that had asked for them.
- * @empty_wakeups: waiters that woke for a buffer and found it taken.
- * @shrink_scans: shrinker scans of this pool.
- * @shrink_freed: idle buffers the shrinker gave back to the system.
- * @grow_fails: buffers the pool could not create under memory pressure.
+ * barges: buffers a running caller took while the first waiter woke.
+ * handoffs: buffers handed straight to a waiter that had asked for them.
+ * empty_wakeups: waiters that woke for a buffer and found it taken.
+ * shrink_scans: shrinker scans of this pool.
+ * shrink_freed: idle buffers the shrinker gave back to the system.
+ * grow_fails: buffers the pool could not create under memory pressure.
+ */
+#define BUFPOOL_STATS(x)			\
+	x(ALLOCS, allocs)			\
+	x(FREES, frees)				\
+	x(FAILS, fails)				\
+	x(FAILS_EXHAUSTED, fails_exhausted)	\
+	x(FAILS_DYING, fails_dying)		\
+	x(FAILS_NOMEM, fails_nomem)		\
+	x(FAILS_TIMEOUT, fails_timeout)		\
+	x(FAILS_SIGNAL, fails_signal)		\
+	x(WAITS, waits)				\
+	x(WAIT_NS_TOTAL, wait_ns_total)		\
+	x(WAIT_NS_MAX, wait_ns_max)		\
+	x(IN_USE, in_use)			\
+	x(HIGH_WATERMARK, high_watermark)	\
+	x(BACKED, backed)			\
+	x(FREE, free)				\
+	x(CACHED, cached)			\
+	x(WAITERS, waiters)			\
+	x(MAG_HITS, mag_hits)			\
+	x(MAG_MISSES, mag_misses)		\
+	x(STEALS, steals)			\
+	x(SWEEPS, sweeps)			\
+	x(BARGES, barges)			\
+	x(HANDOFFS, handoffs)			\
+	x(EMPTY_WAKEUPS, empty_wakeups)		\
+	x(SHRINK_SCANS, shrink_scans)		\
+	x(SHRINK_FREED, shrink_freed)		\
+	x(GROW_FAILS, grow_fails)
+
+#define BUFPOOL_STAT_ENUM_(e, name)	BUFPOOL_STAT_##e,
+#define BUFPOOL_STAT_FIELD_(e, name)	u64 name;
+
+/**
+ * enum bufpool_stat - the index of each counter, from BUFPOOL_STATS()
+ * @BUFPOOL_STAT_NR: how many counters there are
+ *
+ * BUFPOOL_STAT_<ENUM> indexes &struct bufpool_stats.counters, and the
+ * strings of bufpool_ethtool_stats_get_strings(); what each counts is
+ * said above BUFPOOL_STATS().
+ */
+enum bufpool_stat {
+	BUFPOOL_STATS(BUFPOOL_STAT_ENUM_)
+	BUFPOOL_STAT_NR
+};
+
+/**
+ * struct bufpool_stats - a snapshot of a pool's counters
+ * @counters: every counter, indexed by &enum bufpool_stat; each is also
+ *	a field of its own name, stats.allocs for
+ *	stats.counters[BUFPOOL_STAT_ALLOCS], and so on down BUFPOOL_STATS(),
+ *	which says what each counts.
  *
  * Counters on the fast path are per CPU and summed when read, so a
  * snapshot taken while the pool is busy need not add up exactly.
  */
 struct bufpool_stats {
-	u64 allocs;
-	u64 frees;
-	u64 fails;
-	u64 waits;
-	u64 wait_ns_total;
-	u64 wait_ns_max;
-	unsigned int in_use;
-	unsigned int high_watermark;
-	unsigned int backed;
-	unsigned int free;
-	unsigned int cached;
-	unsigned int waiters;
-	u64 mag_hits;
-	u64 mag_misses;
-	u64 steals;
-	u64 sweeps;
-	u64 barges;
-	u64 handoffs;
-	u64 empty_wakeups;
-	u64 shrink_scans;
-	u64 shrink_freed;
-	u64 grow_fails;
+	union {
+		u64 counters[BUFPOOL_STAT_NR];
+		/* private: the same, by name (kernel-doc reads no macros) */
+		struct {
+			BUFPOOL_STATS(BUFPOOL_STAT_FIELD_)
+		};
+	};
 };
 
 /**
@@ -228,6 +280,9 @@ void bufpool_put(struct bufpool_buf *buf);
 void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs);
 
 void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats);
+int bufpool_ethtool_stats_get_count(void);
+u8 *bufpool_ethtool_stats_get_strings(u8 *data);
+u64 *bufpool_ethtool_stats_get(u64 *data, struct bufpool *pool);
 const char *bufpool_name(const struct bufpool *pool);
 
 #endif /* _LINUX_BUFPOOL_H */
