@@ -18,6 +18,9 @@
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/seq_file.h>
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+#endif
 
 #include "bufpool_internal.h"
 
@@ -46,7 +49,7 @@ static int bufpool_pools_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(bufpool_pools);
 
-static int bufpool_stats_show(struct seq_file *m, void *unused)
+int bufpool_debugfs_stats_show(struct seq_file *m, void *unused)
 {
 	struct bufpool *pool = m->private;
 	struct bufpool_stats st;
@@ -65,14 +68,17 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%s: %llu\n", bufpool_stat_names[i], st.counters[i]);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(bufpool_stats);
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_stats_show);
+#endif
+DEFINE_SHOW_ATTRIBUTE(bufpool_debugfs_stats);
 
 /*
  * A header row, then a line per call site holding buffers, most first:
  * how many it holds, how long its oldest has been out, and the call
  * site. A last line lumps the sites beyond what the walk tells apart.
  */
-static int bufpool_holders_show(struct seq_file *m, void *unused)
+int bufpool_debugfs_holders_show(struct seq_file *m, void *unused)
 {
 	struct bufpool *pool = m->private;
 	struct bufpool_holders *h;
@@ -94,7 +100,10 @@ static int bufpool_holders_show(struct seq_file *m, void *unused)
 	kfree(h);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(bufpool_holders);
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_holders_show);
+#endif
+DEFINE_SHOW_ATTRIBUTE(bufpool_debugfs_holders);
 
 /* Caller holds bufpool_list_lock. */
 void bufpool_debugfs_add(struct bufpool *pool)
@@ -102,9 +111,9 @@ void bufpool_debugfs_add(struct bufpool *pool)
 	/* Failures only cost the files, by debugfs convention. */
 	pool->debugfs = debugfs_create_dir(pool->name, bufpool_debugfs_root);
 	debugfs_create_file("stats", 0444, pool->debugfs, pool,
-			    &bufpool_stats_fops);
+			    &bufpool_debugfs_stats_fops);
 	debugfs_create_file("holders", 0444, pool->debugfs, pool,
-			    &bufpool_holders_fops);
+			    &bufpool_debugfs_holders_fops);
 }
 
 void bufpool_debugfs_remove(struct bufpool *pool)

@@ -1219,6 +1219,9 @@ EXPORT_SYMBOL_GPL(bufpool_put_bulk);
 const char *const bufpool_stat_names[BUFPOOL_STAT_NR] = {
 	BUFPOOL_STATS(BUFPOOL_STAT_NAME_)
 };
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_stat_names);
+#endif
 
 /* Every ethtool string fits, with its prefix and its NUL. */
 #define BUFPOOL_STAT_FITS_(e, name) \

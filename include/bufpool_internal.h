@@ -584,5 +584,9 @@ void bufpool_debugfs_fault(struct fault_attr *attr);
 void bufpool_debugfs_exit(void);
 void bufpool_debugfs_add(struct bufpool *pool);
 void bufpool_debugfs_remove(struct bufpool *pool);
+/* The show functions of a pool's stats and holders files. */
+struct seq_file;
+int bufpool_debugfs_stats_show(struct seq_file *m, void *unused);
+int bufpool_debugfs_holders_show(struct seq_file *m, void *unused);
 
 #endif /* _BUFPOOL_INTERNAL_H */
