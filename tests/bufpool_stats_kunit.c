@@ -28,7 +28,7 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define BS_WAIT		(10 * HZ)	/* generous: TCG with KASAN is slow */
 #define BS_POOLS	4
-#define BS_BUFS		64
+#define BS_BUFS		128
 
 /* A second party: a kthread that runs @fn once. */
 struct bs_worker {
@@ -704,6 +704,29 @@ static void bs_holders_sites(struct kunit *test)
 	}
 }
 
+/*
+ * Catches a walk that stops after its first hold of the pool lock (32
+ * buffers) or counts a buffer twice across holds: 100 buffers out, of a
+ * pool of 128, from one site, and the idle rest not counted.
+ */
+static void bs_holders_many(struct kunit *test)
+{
+	struct bufpool *pool = bs_create(test, 128, 128, 0);
+	struct bufpool_holders *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct bufpool_holder *b;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	for (i = 0; i < 100 / 4; i++)
+		bs_site_b(test, pool, 4);
+	bufpool_depot_holders(pool, h);
+	KUNIT_EXPECT_EQ(test, h->held, 100);
+	KUNIT_EXPECT_EQ(test, h->nr, 1);
+	b = bs_site(test, h, "bs_site_b");
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, b->count, 100);
+}
+
 static struct bufpool_notify *bs_nb;
 static struct bufpool_buf *bs_nb_bufs[2];
 static DECLARE_COMPLETION(bs_nb_done);
@@ -867,6 +890,7 @@ static struct kunit_suite bs_counter_suite = {
 
 static struct kunit_case bs_holder_cases[] = {
 	KUNIT_CASE(bs_holders_sites),
+	KUNIT_CASE(bs_holders_many),
 	KUNIT_CASE(bs_holders_notify),
 	KUNIT_CASE(bs_holders_file),
 	KUNIT_CASE_SLOW(bs_destroy_names_holders),
