@@ -4,7 +4,7 @@
  *
  *   pools         one line per pool, with a header row, like /proc/slabinfo
  *   <name>/stats  "key: value" lines of the pool's parameters, then of
- *                 every counter (BUFPOOL_STATS(), in that order)
+ *                 every counter (<linux/bufpool_stats.h>, in order)
  *   <name>/holders who holds the pool's buffers now: a line per call site
  *   fail/         the fault-injection attributes of bufpool's one fault
  *                 point (with CONFIG_FAULT_INJECTION_DEBUG_FS)
@@ -68,6 +68,7 @@ int bufpool_debugfs_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%s: %llu\n", bufpool_stat_names[i], st.counters[i]);
 	return 0;
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_stats_show);
 #endif
@@ -100,6 +101,7 @@ int bufpool_debugfs_holders_show(struct seq_file *m, void *unused)
 	kfree(h);
 	return 0;
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_holders_show);
 #endif

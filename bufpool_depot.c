@@ -353,6 +353,7 @@ void bufpool_depot_holders(struct bufpool *pool, struct bufpool_holders *h)
 	} while (n == BUFPOOL_LOCKED_MAX);
 	sort(h->site, h->nr, sizeof(h->site[0]), bufpool_depot_cmp_holder, NULL);
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(bufpool_depot_holders);
 #endif

@@ -1204,8 +1204,8 @@ EXPORT_SYMBOL_GPL(bufpool_put_bulk);
 /**
  * DOC: Counters
  *
- * Every counter of a pool is one line of ``BUFPOOL_STATS()`` in
- * ``<linux/bufpool.h>``, which makes its index in ``enum bufpool_stat``,
+ * Every counter of a pool is one line of ``<linux/bufpool_stats.h>``,
+ * ``BUFPOOL_STAT(ENUM, name)``, which makes its index in ``enum bufpool_stat``,
  * its field in ``struct bufpool_stats``, its name in
  * ``bufpool_stat_names[]``, its line in the pool's debugfs ``stats`` and
  * its ethtool string, in the same order (as ``mm/kfence`` keeps its
@@ -1214,19 +1214,25 @@ EXPORT_SYMBOL_GPL(bufpool_put_bulk);
  * reads them all.
  */
 
-#define BUFPOOL_STAT_NAME_(e, name)	[BUFPOOL_STAT_##e] = #name,
 /* The counters' names, by &enum bufpool_stat: debugfs, ethtool. */
 const char *const bufpool_stat_names[BUFPOOL_STAT_NR] = {
-	BUFPOOL_STATS(BUFPOOL_STAT_NAME_)
+#define BUFPOOL_STAT(e, name) \
+	[BUFPOOL_STAT_##e] = #name,
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
 };
+
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(bufpool_stat_names);
 #endif
 
-/* Every ethtool string fits, with its prefix and its NUL. */
-#define BUFPOOL_STAT_FITS_(e, name) \
-	static_assert(sizeof("bufpool_" #name) <= ETH_GSTRING_LEN);
-BUFPOOL_STATS(BUFPOOL_STAT_FITS_)
+/* The same as ethtool strings, NUL-padded (a name too long warns). */
+static const char bufpool_stat_strings[BUFPOOL_STAT_NR][ETH_GSTRING_LEN] = {
+#define BUFPOOL_STAT(e, name) \
+	[BUFPOOL_STAT_##e] = "bufpool_" #name,
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
+};
 
 /* The fails_* counters are in the order of the trace event's reasons. */
 static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_EXHAUSTED ==
@@ -1247,7 +1253,8 @@ static_assert(offsetof(struct bufpool_stats, grow_fails) ==
 /**
  * bufpool_get_stats - read a pool's counters
  * @pool: the pool
- * @stats: filled with a snapshot; see BUFPOOL_STATS() for what each counts
+ * @stats: filled with a snapshot; <linux/bufpool_stats.h> says what each
+ *	counts
  *
  * Context: Any context but NMI.
  */
@@ -1322,7 +1329,7 @@ EXPORT_SYMBOL_GPL(bufpool_ethtool_stats_get_count);
  *
  * For a driver's &ethtool_ops.get_strings (%ETH_SS_STATS), as
  * page_pool_ethtool_stats_get_strings() is: "bufpool_allocs" and so on,
- * one per counter of BUFPOOL_STATS(), in &enum bufpool_stat order, each
+ * one per counter of <linux/bufpool_stats.h>, in &enum bufpool_stat order, each
  * padded with NULs. A driver that reports several pools names them
  * itself, or sums them.
  *
@@ -1334,9 +1341,7 @@ u8 *bufpool_ethtool_stats_get_strings(u8 *data)
 	unsigned int i;
 
 	for (i = 0; i < BUFPOOL_STAT_NR; i++) {
-		memset(data, 0, ETH_GSTRING_LEN);
-		snprintf(data, ETH_GSTRING_LEN, "bufpool_%s",
-			 bufpool_stat_names[i]);
+		memcpy(data, bufpool_stat_strings[i], ETH_GSTRING_LEN);
 		data += ETH_GSTRING_LEN;
 	}
 	return data;

@@ -782,7 +782,7 @@ static void bs_holders_file(struct kunit *test)
 	struct bufpool *pool = bs_create(test, 16, 0, 0);
 	char *text = kunit_kzalloc(test, 4096, GFP_KERNEL), *a, *b;
 	unsigned long count, ms;
-	int i;
+	int i, n;
 
 	KUNIT_ASSERT_NOT_NULL(test, text);
 	bs_site_a(test, pool);
@@ -801,13 +801,15 @@ static void bs_holders_file(struct kunit *test)
 	/* "count oldest_ms site": the line of bs_site_a. */
 	while (a > text && a[-1] != '\n')
 		a--;
-	KUNIT_ASSERT_EQ(test, sscanf(a, "%lu %lu", &count, &ms), 2);
+	n = sscanf(a, "%lu %lu", &count, &ms);
+	KUNIT_ASSERT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, count, 1);
 	KUNIT_EXPECT_GE(test, ms, 200);
 	KUNIT_EXPECT_LT(test, ms, 100000);
 	while (b > text && b[-1] != '\n')
 		b--;
-	KUNIT_ASSERT_EQ(test, sscanf(b, "%lu %lu", &count, &ms), 2);
+	n = sscanf(b, "%lu %lu", &count, &ms);
+	KUNIT_ASSERT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, count, 3);
 	KUNIT_EXPECT_LT(test, ms, 200);
 	/* After the puts, it goes down. */
@@ -818,7 +820,8 @@ static void bs_holders_file(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	while (b > text && b[-1] != '\n')
 		b--;
-	KUNIT_ASSERT_EQ(test, sscanf(b, "%lu", &count), 1);
+	n = sscanf(b, "%lu %lu", &count, &ms);
+	KUNIT_ASSERT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, count, 1);
 	bs_put_last(test);
 	bs_put_last(test);

@@ -14,7 +14,8 @@
  * 3 may fail to be found on a fragmented system: the min_bufs reserve,
  * allocated at creation, does not).
  *
- * This header is the whole API; client modules are built from it alone.
+ * This header is the whole API, with <linux/bufpool_stats.h>, the list of
+ * counters it includes; client modules are built from these two alone.
  * See Documentation/bufpool.rst.
  */
 #ifndef _LINUX_BUFPOOL_H
@@ -101,95 +102,17 @@ struct bufpool_params {
 };
 
 /*
- * BUFPOOL_STATS - every counter of a pool, once, in the order that
- * &struct bufpool_stats, the pool's debugfs stats file and the ethtool
- * strings (bufpool_ethtool_stats_get_strings()) have them. A counter is
- * added here and nowhere else, as @x(ENUM, name): it gets the enumerator
- * %BUFPOOL_STAT_<ENUM> of &enum bufpool_stat, the field @name of &struct
- * bufpool_stats, the line "name: value" in debugfs and the ethtool string
- * "bufpool_<name>". What each counts:
- *
- * allocs: buffers handed out since creation.
- * frees: buffers returned (last reference dropped) since creation.
- * fails: allocation calls that returned no buffer, and notify requests
- *	failed by destroy: the sum of the five below.
- * fails_exhausted: of those, because every buffer was in use and the
- *	pool could not grow (at its cap, or in a context that may not
- *	grow it), in a caller that could not wait.
- * fails_dying: because the pool was being destroyed.
- * fails_nomem: below the cap, but the slab said no.
- * fails_timeout: a wait that ran out of time.
- * fails_signal: a wait that a signal ended.
- * waits: allocation calls that queued to wait for a buffer.
- * wait_ns_total: time spent queued by all of them, in nanoseconds, until
- *	served, failed, timed out or cancelled.
- * wait_ns_max: longest single wait, in nanoseconds.
- * in_use: buffers handed out and not yet returned (@allocs - @frees).
- * high_watermark: most buffers out of the pool's free list at once: in
- *	use, or idle in a per-CPU magazine (slots being grown are not
- *	buffers yet). Never below the true peak in use; equal to it with
- *	%BUFPOOL_F_NO_MAGAZINES.
- * backed: buffers that currently exist, allocated from the slab cache.
- * free: buffers idle in the pool, @cached included.
- * cached: of those, buffers idle in per-CPU magazines.
- * waiters: callers waiting right now: sleepers, and notify requests
- *	queued (bufpool_alloc_notify()).
- * mag_hits: buffers handed out or taken home by this CPU's magazine,
- *	without a lock: @allocs + @frees - @mag_misses.
- * mag_misses: buffers handed out or taken home that left the hit path.
- * steals: buffers a CPU took from another CPU's magazine, so as not to
- *	be told the pool is empty while buffers idled there.
- * sweeps: times every magazine was emptied into the depot for the
- *	waiters, or for a destroy.
- * barges: buffers a running caller took while the first waiter woke.
- * handoffs: buffers handed straight to a waiter that had asked for them.
- * empty_wakeups: waiters that woke for a buffer and found it taken.
- * shrink_scans: shrinker scans of this pool.
- * shrink_freed: idle buffers the shrinker gave back to the system.
- * grow_fails: buffers the pool could not create under memory pressure.
- */
-#define BUFPOOL_STATS(x)			\
-	x(ALLOCS, allocs)			\
-	x(FREES, frees)				\
-	x(FAILS, fails)				\
-	x(FAILS_EXHAUSTED, fails_exhausted)	\
-	x(FAILS_DYING, fails_dying)		\
-	x(FAILS_NOMEM, fails_nomem)		\
-	x(FAILS_TIMEOUT, fails_timeout)		\
-	x(FAILS_SIGNAL, fails_signal)		\
-	x(WAITS, waits)				\
-	x(WAIT_NS_TOTAL, wait_ns_total)		\
-	x(WAIT_NS_MAX, wait_ns_max)		\
-	x(IN_USE, in_use)			\
-	x(HIGH_WATERMARK, high_watermark)	\
-	x(BACKED, backed)			\
-	x(FREE, free)				\
-	x(CACHED, cached)			\
-	x(WAITERS, waiters)			\
-	x(MAG_HITS, mag_hits)			\
-	x(MAG_MISSES, mag_misses)		\
-	x(STEALS, steals)			\
-	x(SWEEPS, sweeps)			\
-	x(BARGES, barges)			\
-	x(HANDOFFS, handoffs)			\
-	x(EMPTY_WAKEUPS, empty_wakeups)		\
-	x(SHRINK_SCANS, shrink_scans)		\
-	x(SHRINK_FREED, shrink_freed)		\
-	x(GROW_FAILS, grow_fails)
-
-#define BUFPOOL_STAT_ENUM_(e, name)	BUFPOOL_STAT_##e,
-#define BUFPOOL_STAT_FIELD_(e, name)	u64 name;
-
-/**
- * enum bufpool_stat - the index of each counter, from BUFPOOL_STATS()
- * @BUFPOOL_STAT_NR: how many counters there are
- *
- * BUFPOOL_STAT_<ENUM> indexes &struct bufpool_stats.counters, and the
- * strings of bufpool_ethtool_stats_get_strings(); what each counts is
- * said above BUFPOOL_STATS().
+ * enum bufpool_stat - the index of each counter: BUFPOOL_STAT_<ENUM> of
+ * each line BUFPOOL_STAT(ENUM, name) of <linux/bufpool_stats.h>, which
+ * says what each counts, then BUFPOOL_STAT_NR, how many there are. It
+ * indexes &struct bufpool_stats.counters and the strings of
+ * bufpool_ethtool_stats_get_strings(). (Not kernel-doc, which reads no
+ * #include.)
  */
 enum bufpool_stat {
-	BUFPOOL_STATS(BUFPOOL_STAT_ENUM_)
+#define BUFPOOL_STAT(e, name)	BUFPOOL_STAT_##e,
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
 	BUFPOOL_STAT_NR
 };
 
@@ -197,8 +120,8 @@ enum bufpool_stat {
  * struct bufpool_stats - a snapshot of a pool's counters
  * @counters: every counter, indexed by &enum bufpool_stat; each is also
  *	a field of its own name, stats.allocs for
- *	stats.counters[BUFPOOL_STAT_ALLOCS], and so on down BUFPOOL_STATS(),
- *	which says what each counts.
+ *	stats.counters[BUFPOOL_STAT_ALLOCS], and so on down
+ *	<linux/bufpool_stats.h>, which says what each counts.
  *
  * Counters on the fast path are per CPU and summed when read, so a
  * snapshot taken while the pool is busy need not add up exactly.
@@ -208,7 +131,9 @@ struct bufpool_stats {
 		u64 counters[BUFPOOL_STAT_NR];
 		/* private: the same, by name (kernel-doc reads no macros) */
 		struct {
-			BUFPOOL_STATS(BUFPOOL_STAT_FIELD_)
+#define BUFPOOL_STAT(e, name)	u64 name;
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
 		};
 	};
 };
