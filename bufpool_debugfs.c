@@ -13,7 +13,8 @@
  * makes that removal wait for reads in progress (later reads of a file
  * still open fail with -EIO), so no reader can touch a freed pool. The
  * pools file walks the pool list under bufpool_list_lock. No kernel
- * address is printed, but as a symbol (%pS, the holders' call sites).
+ * address is printed: the holders' call sites are symbols, or hashed
+ * (bufpool_depot_site_name()).
  */
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
@@ -82,6 +83,7 @@ DEFINE_SHOW_ATTRIBUTE(bufpool_debugfs_stats);
 int bufpool_debugfs_holders_show(struct seq_file *m, void *unused)
 {
 	struct bufpool *pool = m->private;
+	char site[BUFPOOL_SITE_NAME_LEN];
 	struct bufpool_holders *h;
 	unsigned long now;
 	unsigned int i;
@@ -92,10 +94,11 @@ int bufpool_debugfs_holders_show(struct seq_file *m, void *unused)
 	bufpool_depot_holders(pool, h);
 	now = jiffies;
 	seq_printf(m, "%10s %12s %s\n", "# held", "oldest_ms", "call site");
-	for (i = 0; i < h->nr; i++)
-		seq_printf(m, "%10lu %12u %pS\n", h->site[i].count,
-			   jiffies_to_msecs(now - h->site[i].since),
-			   (void *)h->site[i].ip);
+	for (i = 0; i < h->nr; i++) {
+		bufpool_depot_site_name(site, sizeof(site), h->site[i].ip);
+		seq_printf(m, "%10lu %12u %s\n", h->site[i].count,
+			   jiffies_to_msecs(now - h->site[i].since), site);
+	}
 	if (h->others)
 		seq_printf(m, "%10lu %12s (other call sites)\n", h->others, "-");
 	kfree(h);

@@ -315,6 +315,24 @@ static int bufpool_depot_cmp_holder(const void *a, const void *b)
 }
 
 /**
+ * bufpool_depot_site_name - a holder's call site, as printed
+ * @buf: gets the name
+ * @len: of @buf
+ * @ip: the call site
+ *
+ * The symbol (%pS), or where the code is gone (a module's init code
+ * once it has run, a module unloaded) or the kernel has no symbols, the
+ * address hashed, as %p prints it: no kernel address is printed. A call
+ * site in init code is named only while that code exists.
+ */
+void bufpool_depot_site_name(char *buf, size_t len, unsigned long ip)
+{
+	snprintf(buf, len, "%pS", (void *)ip);
+	if (!strncmp(buf, "0x", 2))
+		snprintf(buf, len, "(no symbol) %p", (void *)ip);
+}
+
+/**
  * bufpool_depot_holders - who holds a pool's buffers now
  * @pool: the pool, which stays while this runs
  * @h: gets each call site holding buffers, most first

@@ -1395,6 +1395,7 @@ EXPORT_SYMBOL_GPL(bufpool_name);
 static void bufpool_report_holders(struct bufpool *pool)
 {
 	struct bufpool_holders *h = kmalloc(sizeof(*h), GFP_KERNEL);
+	char site[BUFPOOL_SITE_NAME_LEN];
 	unsigned long rest;
 	unsigned int i;
 
@@ -1403,8 +1404,9 @@ static void bufpool_report_holders(struct bufpool *pool)
 	bufpool_depot_holders(pool, h);
 	rest = h->held;
 	for (i = 0; i < min_t(unsigned int, h->nr, BUFPOOL_REPORT_SITES); i++) {
-		pr_warn("pool '%s':   %lu held by %pS for %u ms\n", pool->name,
-			h->site[i].count, (void *)h->site[i].ip,
+		bufpool_depot_site_name(site, sizeof(site), h->site[i].ip);
+		pr_warn("pool '%s':   %lu held by %s for %u ms\n", pool->name,
+			h->site[i].count, site,
 			jiffies_to_msecs(jiffies - h->site[i].since));
 		rest -= h->site[i].count;
 	}

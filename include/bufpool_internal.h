@@ -432,6 +432,9 @@ struct bufpool_holders {
 };
 
 void bufpool_depot_holders(struct bufpool *pool, struct bufpool_holders *h);
+/* Room for a call site's name: most symbols, with their module. */
+#define BUFPOOL_SITE_NAME_LEN	128
+void bufpool_depot_site_name(char *buf, size_t len, unsigned long ip);
 void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
 struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool);
 void bufpool_depot_push_locked(struct bufpool *pool, struct bufpool_buf *buf);
