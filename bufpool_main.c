@@ -327,6 +327,9 @@ static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 					      gfp_t gfp, unsigned long ip,
 					      unsigned long now)
 {
+	/* First: nothing has to keep them across the calls below. */
+	WRITE_ONCE(buf->holder, ip);
+	WRITE_ONCE(buf->since, now);
 	if (unlikely((pool->flags & (BUFPOOL_F_POISON | BUFPOOL_F_ZERO)) ||
 		     (gfp & __GFP_ZERO))) {
 		if (pool->flags & BUFPOOL_F_POISON)
@@ -334,8 +337,6 @@ static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 		if ((pool->flags & BUFPOOL_F_ZERO) || (gfp & __GFP_ZERO))
 			memset(buf->data, 0, pool->buf_size);
 	}
-	WRITE_ONCE(buf->holder, ip);
-	WRITE_ONCE(buf->since, now);
 	/* Pairs with the acquire in bufpool_depot_holders(). */
 	smp_store_release(&buf->magic, BUFPOOL_BUF_LIVE);
 	refcount_set(&buf->ref, 1);
