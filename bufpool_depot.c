@@ -418,8 +418,9 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 	}
 	refcount_set(&buf->ref, 0);
 	WRITE_ONCE(buf->magic, BUFPOOL_BUF_FREE);
-	buf->pool = pool;
-	buf->next = NULL;
+	/* A header reused under RCU: the holders walk may read these. */
+	WRITE_ONCE(buf->pool, pool);
+	WRITE_ONCE(buf->next, NULL);
 	if (pool->flags & BUFPOOL_F_POISON)
 		memset(data, BUFPOOL_POISON, pool->buf_size);
 	return buf;
