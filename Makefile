@@ -46,6 +46,8 @@ install: kdir
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) $$release && \
 	install -D -m 0644 include/linux/bufpool.h \
 		$(DESTDIR)$(PREFIX)/include/bufpool/linux/bufpool.h && \
+	install -D -m 0644 include/linux/bufpool_stats.h \
+		$(DESTDIR)$(PREFIX)/include/bufpool/linux/bufpool_stats.h && \
 	install -D -m 0644 Module.symvers \
 		$(DESTDIR)$(PREFIX)/lib/bufpool/$$release/Module.symvers
 

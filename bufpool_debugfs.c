@@ -3,7 +3,9 @@
  * bufpool in debugfs, at /sys/kernel/debug/bufpool:
  *
  *   pools         one line per pool, with a header row, like /proc/slabinfo
- *   <name>/stats  "key: value" lines of every counter of one pool
+ *   <name>/stats  "key: value" lines of the pool's parameters, then of
+ *                 every counter (<linux/bufpool_stats.h>, in order)
+ *   <name>/holders who holds the pool's buffers now: a line per call site
  *   dying/<name>.<id>/
  *                 the directory of a pool being destroyed, whose name is
  *                 free for a new pool: <id> tells pools of one name apart
@@ -17,11 +19,15 @@
  * open. The pools file walks the pool list under bufpool_list_lock, and
  * names a dying pool by its directory, dying/<name>.<id>. Directories
  * are made, moved and removed under that lock too. No kernel address is
- * printed.
+ * printed: the holders' call sites are symbols, or hashed
+ * (bufpool_depot_site_name()).
  */
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/seq_file.h>
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+#endif
 
 #include "bufpool_internal.h"
 
@@ -54,7 +60,7 @@ static int bufpool_pools_show(struct seq_file *m, void *unused)
 	list_for_each_entry(pool, &bufpool_list, node) {
 		bufpool_get_stats(pool, &st);
 		bufpool_debugfs_name(pool, name, sizeof(name));
-		seq_printf(m, "%-*s %8zu %8u %8u %8u %8u %8u %8u %12llu %10llu %10llu\n",
+		seq_printf(m, "%-*s %8zu %8u %8u %8llu %8llu %8llu %8llu %12llu %10llu %10llu\n",
 			   BUFPOOL_NAME_MAX, name, pool->buf_size,
 			   pool->max_bufs, pool->min_bufs, st.in_use, st.free,
 			   st.cached, st.high_watermark, st.allocs, st.fails,
@@ -65,10 +71,11 @@ static int bufpool_pools_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(bufpool_pools);
 
-static int bufpool_stats_show(struct seq_file *m, void *unused)
+int bufpool_debugfs_stats_show(struct seq_file *m, void *unused)
 {
 	struct bufpool *pool = m->private;
 	struct bufpool_stats st;
+	unsigned int i;
 
 	bufpool_get_stats(pool, &st);
 	seq_printf(m, "buf_size: %zu\n", pool->buf_size);
@@ -83,32 +90,51 @@ static int bufpool_stats_show(struct seq_file *m, void *unused)
 		   !(pool->flags & BUFPOOL_F_DMA_MAP) ? "layout" :
 		   READ_ONCE(pool->dma_gone) ? "unmapped" : "mapped");
 	seq_printf(m, "magazine_slots: %u\n", pool->mag_mask ? pool->mag_mask + 1 : 0);
-	seq_printf(m, "allocs: %llu\n", st.allocs);
-	seq_printf(m, "frees: %llu\n", st.frees);
-	seq_printf(m, "fails: %llu\n", st.fails);
-	seq_printf(m, "waits: %llu\n", st.waits);
-	seq_printf(m, "wait_ns_total: %llu\n", st.wait_ns_total);
-	seq_printf(m, "wait_ns_max: %llu\n", st.wait_ns_max);
-	seq_printf(m, "in_use: %u\n", st.in_use);
-	seq_printf(m, "high_watermark: %u\n", st.high_watermark);
-	seq_printf(m, "backed: %u\n", st.backed);
-	seq_printf(m, "free: %u\n", st.free);
-	seq_printf(m, "cached: %u\n", st.cached);
-	seq_printf(m, "waiters: %u\n", st.waiters);
-	seq_printf(m, "mag_hits: %llu\n", st.mag_hits);
-	seq_printf(m, "mag_misses: %llu\n", st.mag_misses);
-	seq_printf(m, "steals: %llu\n", st.steals);
-	seq_printf(m, "sweeps: %llu\n", st.sweeps);
-	seq_printf(m, "barges: %llu\n", st.barges);
-	seq_printf(m, "handoffs: %llu\n", st.handoffs);
-	seq_printf(m, "empty_wakeups: %llu\n", st.empty_wakeups);
-	seq_printf(m, "shrink_scans: %llu\n", st.shrink_scans);
-	seq_printf(m, "shrink_freed: %llu\n", st.shrink_freed);
-	seq_printf(m, "grow_fails: %llu\n", st.grow_fails);
-	seq_printf(m, "remote_frees: %llu\n", st.remote_frees);
+	for (i = 0; i < BUFPOOL_STAT_NR; i++)
+		seq_printf(m, "%s: %llu\n", bufpool_stat_names[i],
+			   *bufpool_stats_counter(&st, i));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(bufpool_stats);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_stats_show);
+#endif
+DEFINE_SHOW_ATTRIBUTE(bufpool_debugfs_stats);
+
+/*
+ * A header row, then a line per call site holding buffers, most first:
+ * how many it holds, how long its oldest has been out, and the call
+ * site. A last line lumps the sites beyond what the walk tells apart.
+ */
+int bufpool_debugfs_holders_show(struct seq_file *m, void *unused)
+{
+	struct bufpool *pool = m->private;
+	char site[BUFPOOL_SITE_NAME_LEN];
+	struct bufpool_holders *h;
+	unsigned long now;
+	unsigned int i;
+
+	h = kmalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	bufpool_depot_holders(pool, h);
+	now = jiffies;
+	seq_printf(m, "%10s %12s %s\n", "# held", "oldest_ms", "call site");
+	for (i = 0; i < h->nr; i++) {
+		bufpool_depot_site_name(site, sizeof(site), h->site[i].ip);
+		seq_printf(m, "%10lu %12u %s\n", h->site[i].count,
+			   jiffies_to_msecs(now - h->site[i].since), site);
+	}
+	if (h->others)
+		seq_printf(m, "%10lu %12s (other call sites)\n", h->others, "-");
+	kfree(h);
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_debugfs_holders_show);
+#endif
+DEFINE_SHOW_ATTRIBUTE(bufpool_debugfs_holders);
 
 /* Caller holds bufpool_list_lock. */
 void bufpool_debugfs_add(struct bufpool *pool)
@@ -116,7 +142,9 @@ void bufpool_debugfs_add(struct bufpool *pool)
 	/* Failures only cost the files, by debugfs convention. */
 	pool->debugfs = debugfs_create_dir(pool->name, bufpool_debugfs_root);
 	debugfs_create_file("stats", 0444, pool->debugfs, pool,
-			    &bufpool_stats_fops);
+			    &bufpool_debugfs_stats_fops);
+	debugfs_create_file("holders", 0444, pool->debugfs, pool,
+			    &bufpool_debugfs_holders_fops);
 }
 
 /*

@@ -11,6 +11,11 @@
 #include <linux/memcontrol.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sort.h>
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+#endif
 
 #include "bufpool_internal.h"
 #include <trace/bufpool_trace.h>
@@ -233,9 +238,12 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
 /*
  * Lay a buffer out as cheaply as the slab allows: its header inside the
  * data's slab object, or apart from it, whichever costs fewer bytes of
- * slab. A 4 KiB buffer with its 32 bytes inline packs seven to an order-3
+ * slab. A 4 KiB buffer with its 40 bytes inline packs seven to an order-3
  * slab, apart eight; a 16 KiB one alone, apart two. The data then gets
  * what is left of its slot, so that no size loses more than alignment.
+ *
+ * Either way every buffer is in the pool's index: the holders walk
+ * (bufpool_depot_holders()) finds the buffers in use there.
  *
  * A pool with a device is laid out for DMA: pool->align is a cache line
  * at least (bufpool_create()), the data ends on one too, and an inline
@@ -245,39 +253,34 @@ static size_t bufpool_depot_fit_slot(size_t size, unsigned int align,
 static void bufpool_depot_layout(struct bufpool *pool, size_t want)
 {
 	size_t hdr = pool->hdr_size, inline_cost, apart_cost, end, hdr_room;
-	size_t inline_slot, apart_slot, index_cost = 0, freeptr = 0;
+	size_t inline_slot, apart_slot;
 
 	/*
-	 * Indexed, an inline header is read under RCU alone: its cache is
-	 * SLAB_TYPESAFE_BY_RCU, and SLUB keeps its free pointer out of it.
+	 * An inline header is read under RCU alone: its cache, the data's,
+	 * is SLAB_TYPESAFE_BY_RCU, and SLUB keeps its free pointer out of
+	 * each object, a pointer more to pay for.
 	 */
-	if (pool->flags & BUFPOOL_F_LOOKUP) {
-		index_cost = BUFPOOL_INDEX_COST;
-		freeptr = sizeof(void *);
-	}
-	/* Where the data may end, and what an inline header takes after it. */
 	end = pool->dev ? pool->align : __alignof__(struct bufpool_buf);
 	hdr_room = ALIGN(hdr, end);
 	inline_slot = bufpool_depot_fit_slot(ALIGN(ALIGN(want, end) + hdr_room,
 						   pool->align),
-					     pool->align, freeptr, &inline_cost);
+					     pool->align, sizeof(void *),
+					     &inline_cost);
 	apart_slot = bufpool_depot_fit_slot(ALIGN(want, pool->align),
 					    pool->align, 0, &apart_cost);
-	inline_cost += index_cost;
+	inline_cost += BUFPOOL_INDEX_COST;
 	apart_cost += hdr + BUFPOOL_INDEX_COST;
 	if (inline_cost <= apart_cost) {
 		/* The header goes last, 8-aligned as the slot is. */
 		pool->buf_offset = ALIGN_DOWN(inline_slot - hdr_room, end);
 		pool->buf_size = pool->buf_offset;
 		pool->buf_cost = inline_cost;
-		pool->indexed = index_cost;
 		/* Objects are at least a slot apart: keys are unique. */
 		pool->key_shift = ilog2(inline_slot);
 	} else {
 		pool->buf_offset = 0;
 		pool->buf_size = apart_slot;
 		pool->buf_cost = apart_cost;
-		pool->indexed = true;
 		pool->key_shift = ilog2(apart_slot);
 	}
 }
@@ -311,7 +314,7 @@ static void bufpool_depot_unindex(struct bufpool *pool, struct bufpool_buf *buf)
 
 /**
  * bufpool_depot_lookup - the buffer whose data @data is, if it is in use
- * @pool: the pool, indexed
+ * @pool: the pool
  * @data: any pointer
  *
  * Without a lock, so from hard IRQ on PREEMPT_RT too: the XArray is read
@@ -336,7 +339,141 @@ struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 	return buf;
 }
 
-/* A header for @data, in it or apart from it, indexed if need be. */
+/**
+ * DOC: Who holds the buffers
+ *
+ * Each hand-out writes two words into the buffer's header: who took it
+ * (``holder``: the return address of the API call, whose caller
+ * ``%pS`` names) and when (``since``, in jiffies), over the free-list
+ * link, which a buffer in use does not need; then it marks the buffer
+ * live with a store-release. That is two stores and a load of
+ * ``jiffies`` on the hit path, no locked instruction.
+ *
+ * Every buffer of a pool is in the pool's index (the XArray that
+ * ``bufpool_data_to_buf()`` reads), so the buffers in use can be found:
+ * ``bufpool_depot_holders()`` walks the index under RCU (the headers'
+ * caches are ``SLAB_TYPESAFE_BY_RCU``, so a header freed meanwhile is
+ * still a header, checked against its pool and its key), and under the
+ * pool lock, 32 buffers per hold of it. Under that lock no buffer goes
+ * onto the free list or leaves it, which are the only writes to the link
+ * ``holder`` shares: a buffer read live (with an acquire, pairing with
+ * the hand-out's release) has a return address there. Each buffer that
+ * stays out during the walk is counted once, at its holder; one handed
+ * out or put meanwhile may or may not be. The walk sleeps between holds:
+ * process context.
+ */
+
+/* Count @buf, found at @index, if it is a live buffer of @pool. */
+static void bufpool_depot_note_holder(struct bufpool *pool,
+				      struct bufpool_holders *h,
+				      unsigned long index,
+				      struct bufpool_buf *buf)
+{
+	struct bufpool_holder *site = NULL;
+	unsigned long ip, since;
+	unsigned int i;
+
+	/* Pairs with the release in the hand-out: @holder, @since written. */
+	if (smp_load_acquire(&buf->magic) != BUFPOOL_BUF_LIVE ||
+	    READ_ONCE(buf->pool) != pool ||
+	    (unsigned long)READ_ONCE(buf->data) >> pool->key_shift != index)
+		return;
+	ip = READ_ONCE(buf->holder);
+	since = READ_ONCE(buf->since);
+	h->held++;
+	for (i = 0; i < h->nr; i++) {
+		if (h->site[i].ip == ip) {
+			site = &h->site[i];
+			break;
+		}
+	}
+	if (!site) {
+		if (h->nr == BUFPOOL_HOLDER_SITES) {
+			h->others++;
+			return;
+		}
+		site = &h->site[h->nr++];
+		site->ip = ip;
+		site->count = 0;
+		site->since = since;
+	}
+	site->count++;
+	if (time_before(since, site->since))
+		site->since = since;
+}
+
+static int bufpool_depot_cmp_holder(const void *a, const void *b)
+{
+	const struct bufpool_holder *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+/**
+ * bufpool_depot_site_name - a holder's call site, as printed
+ * @buf: gets the name
+ * @len: of @buf
+ * @ip: the call site
+ *
+ * The symbol (%pS), or where the code is gone (a module's init code
+ * once it has run, a module unloaded) or the kernel has no symbols, the
+ * address hashed, as %p prints it: no kernel address is printed. A call
+ * site in init code is named only while that code exists.
+ */
+void bufpool_depot_site_name(char *buf, size_t len, unsigned long ip)
+{
+	snprintf(buf, len, "%pS", (void *)ip);
+	if (!strncmp(buf, "0x", 2))
+		snprintf(buf, len, "(no symbol) %p", (void *)ip);
+}
+
+/**
+ * bufpool_depot_holders - who holds a pool's buffers now
+ * @pool: the pool, which stays while this runs
+ * @h: gets each call site holding buffers, most first
+ *
+ * See "Who holds the buffers".
+ *
+ * Context: Process context; sleeps.
+ */
+void bufpool_depot_holders(struct bufpool *pool, struct bufpool_holders *h)
+{
+	XA_STATE(xas, &pool->bufs, 0);
+	struct bufpool_buf *buf;
+	unsigned long flags;
+	unsigned int n;
+
+	might_sleep();
+	h->nr = 0;
+	h->held = 0;
+	h->others = 0;
+	do {
+		n = 0;
+		rcu_read_lock();
+		bufpool_depot_lock(pool, flags);
+		xas_for_each(&xas, buf, ULONG_MAX) {
+			if (xas_retry(&xas, buf))
+				continue;
+			bufpool_depot_note_holder(pool, h, xas.xa_index, buf);
+			if (++n == BUFPOOL_LOCKED_MAX) {
+				xas_pause(&xas);
+				break;
+			}
+		}
+		bufpool_depot_unlock(pool, flags);
+		rcu_read_unlock();
+		cond_resched();
+	} while (n == BUFPOOL_LOCKED_MAX);
+	sort(h->site, h->nr, sizeof(h->site[0]), bufpool_depot_cmp_holder, NULL);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_depot_holders);
+#endif
+
+/* A header for @data, in it or apart from it, indexed. */
 static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 						    void *data, gfp_t gfp)
 {
@@ -352,7 +489,7 @@ static struct bufpool_buf *bufpool_depot_new_header(struct bufpool *pool,
 		return NULL;
 	/* Lookups may read it under RCU (bufpool_depot_lookup()). */
 	WRITE_ONCE(buf->data, data);
-	if (pool->indexed && (bufpool_fault() || bufpool_depot_index(pool, buf, gfp))) {
+	if (bufpool_fault() || bufpool_depot_index(pool, buf, gfp)) {
 		if (!pool->buf_offset)
 			kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 		return NULL;
@@ -480,8 +617,9 @@ static struct bufpool_buf *bufpool_depot_new_buf(struct bufpool *pool,
 		return NULL;
 	refcount_set(&buf->ref, 0);
 	WRITE_ONCE(buf->magic, BUFPOOL_BUF_FREE);
-	buf->pool = pool;
-	buf->next = NULL;
+	/* A header reused under RCU: the holders walk may read these. */
+	WRITE_ONCE(buf->pool, pool);
+	WRITE_ONCE(buf->next, NULL);
 	if (pool->flags & BUFPOOL_F_POISON)
 		memset(buf->data, BUFPOOL_POISON, pool->buf_size);
 	if (pool->flags & BUFPOOL_F_DMA_MAP) {
@@ -507,8 +645,7 @@ void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf)
 	if (pool->flags & BUFPOOL_F_DMA_MAP)
 		bufpool_depot_unmap(pool, buf);
 	WRITE_ONCE(buf->magic, 0);
-	if (pool->indexed)
-		bufpool_depot_unindex(pool, buf);
+	bufpool_depot_unindex(pool, buf);
 	if (!pool->buf_offset)
 		kmem_cache_free(bufpool_depot_hdr_cache_of(pool), buf);
 	kmem_cache_free(pool->cache, data);
@@ -522,10 +659,10 @@ static int bufpool_depot_create_cache(struct bufpool *pool)
 	if (pool->buf_offset)
 		size = pool->buf_offset + pool->hdr_size;
 	/*
-	 * Indexed, headers are read by lookups under RCU alone: an inline
-	 * one in this cache, one apart in bufpool_depot_hdr_cache.
+	 * Headers are read by lookups and the holders walk under RCU alone:
+	 * an inline one in this cache, one apart in a header cache.
 	 */
-	if (pool->indexed && pool->buf_offset)
+	if (pool->buf_offset)
 		flags |= SLAB_TYPESAFE_BY_RCU;
 	if (pool->flags & BUFPOOL_F_ACCOUNT)
 		flags |= SLAB_ACCOUNT;
@@ -942,7 +1079,7 @@ static void bufpool_depot_fire_locked(struct bufpool *pool,
 	trace_bufpool_wait_end(pool, w->want, ns, err, w->empty_wakeups);
 	if (err) {
 		trace_bufpool_alloc_fail(pool, w->want, err, false);
-		this_cpu_inc(pool->mags->fails);
+		this_cpu_inc(pool->mags->fails[bufpool_trace_reason(err, false)]);
 	}
 	req->err = err;
 	atomic_set(&req->state, BUFPOOL_NOTIFY_FIRING);
@@ -1370,7 +1507,7 @@ int bufpool_depot_end_locked(struct bufpool *pool, struct bufpool_waiter *w,
 	if (err) {
 		/* All or nothing: what we hold goes to the next in line. */
 		bufpool_depot_give_back_locked(pool, w->bufs, &w->got, flags);
-		this_cpu_inc(pool->mags->fails);
+		this_cpu_inc(pool->mags->fails[bufpool_trace_reason(err, t->grow_failed)]);
 		trace_bufpool_alloc_fail(pool, w->want, err, t->grow_failed);
 	}
 idle:

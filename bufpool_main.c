@@ -20,6 +20,7 @@
 #include <linux/nodemask.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
+#include <uapi/linux/ethtool.h>
 
 #include "bufpool_internal.h"
 
@@ -390,7 +391,7 @@ void bufpool_devm_release(struct device *dev, void *res)
 
 	bufpool_get_stats(pool, &st);
 	if (st.in_use)
-		dev_warn(dev, "pool '%s': %u buffers still in use at detach; the pool is freed when the last is put\n",
+		dev_warn(dev, "pool '%s': %llu buffers still in use at detach; the pool is freed when the last is put\n",
 			 pool->name, st.in_use);
 	bufpool_destroy_async(pool, NULL, NULL);
 }
@@ -551,11 +552,18 @@ static noinline void bufpool_sync_handed_out(struct bufpool *pool,
 				   pool->buf_size, pool->dma_dir);
 }
 
-/* @buf becomes the caller's, with one reference. */
+/*
+ * @buf becomes the caller's, with one reference: taken by @ip at @now
+ * ("Who holds the buffers" in bufpool_depot.c).
+ */
 static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 					      struct bufpool_buf *buf,
-					      gfp_t gfp)
+					      gfp_t gfp, unsigned long ip,
+					      unsigned long now)
 {
+	/* First: nothing has to keep them across the calls below. */
+	WRITE_ONCE(buf->holder, ip);
+	WRITE_ONCE(buf->since, now);
 	/* One test on the hit path for every flag that asks for work. */
 	if (unlikely((pool->flags & (BUFPOOL_F_POISON | BUFPOOL_F_ZERO |
 				     BUFPOOL_F_DMA_SYNC_DEV)) ||
@@ -568,7 +576,8 @@ static __always_inline void bufpool_buf_ready(struct bufpool *pool,
 		if (pool->flags & BUFPOOL_F_DMA_SYNC_DEV)
 			bufpool_sync_handed_out(pool, buf);
 	}
-	WRITE_ONCE(buf->magic, BUFPOOL_BUF_LIVE);
+	/* Pairs with the acquire in bufpool_depot_holders(). */
+	smp_store_release(&buf->magic, BUFPOOL_BUF_LIVE);
 	refcount_set(&buf->ref, 1);
 }
 
@@ -585,28 +594,33 @@ static noinline void bufpool_trace_alloc(struct bufpool *pool, unsigned int n,
 /*
  * @n buffers taken for a caller become its own, each with one reference,
  * and are counted. For every allocator, a notify request's callback too.
+ * @ip is the caller of the API call: _RET_IP_ of the exported function,
+ * passed down from there to whatever is out of line.
  */
 static __always_inline void bufpool_hand_out(struct bufpool *pool,
 					     unsigned int n,
 					     struct bufpool_buf **bufs,
-					     gfp_t gfp, int path)
+					     gfp_t gfp, int path,
+					     unsigned long ip)
 {
+	unsigned long now = jiffies;
 	unsigned int i;
 
 	if (trace_bufpool_alloc_enabled())
 		bufpool_trace_alloc(pool, n, bufs, path);
 	for (i = 0; i < n; i++)
-		bufpool_buf_ready(pool, bufs[i], gfp);
+		bufpool_buf_ready(pool, bufs[i], gfp, ip, now);
 	this_cpu_add(pool->mags->allocs, n);
 }
 
 /* bufpool_hand_out() of one buffer, which need not be in memory. */
 static __always_inline void bufpool_hand_out_one(struct bufpool *pool,
 						 struct bufpool_buf *buf,
-						 gfp_t gfp, int path)
+						 gfp_t gfp, int path,
+						 unsigned long ip)
 {
 	trace_bufpool_alloc(pool, buf, path);
-	bufpool_buf_ready(pool, buf, gfp);
+	bufpool_buf_ready(pool, buf, gfp, ip, jiffies);
 	this_cpu_inc(pool->mags->allocs);
 }
 
@@ -821,7 +835,7 @@ static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 	if (got || gfpflags_allow_blocking(gfp) || READ_ONCE(pool->nr_waiters) ||
 	    (bufpool_may_grow() && READ_ONCE(pool->backed) < pool->max_bufs))
 		return 1;
-	this_cpu_inc(pool->mags->fails);
+	this_cpu_inc(pool->mags->fails[BUFPOOL_FAIL_EXHAUSTED]);
 	trace_bufpool_alloc_fail(pool, 1, -EAGAIN, false);
 	return -EAGAIN;
 }
@@ -834,7 +848,8 @@ static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 				      unsigned int n,
 				      struct bufpool_buf **bufs,
-				      unsigned int state, long timeout)
+				      unsigned int state, long timeout,
+				      unsigned long ip)
 {
 	struct bufpool_waiter w = {
 		.task = current, .bufs = bufs, .want = n,
@@ -858,7 +873,7 @@ slow:
 ready:
 	/* Counted once handed out: a failure is no miss (mag_hits). */
 	this_cpu_add(pool->mags->misses, n);
-	bufpool_hand_out(pool, n, bufs, gfp, path);
+	bufpool_hand_out(pool, n, bufs, gfp, path, ip);
 	return 0;
 }
 
@@ -866,10 +881,11 @@ ready:
 static noinline struct bufpool_buf *bufpool_take_one_miss(struct bufpool *pool,
 							  gfp_t gfp,
 							  unsigned int state,
-							  long timeout)
+							  long timeout,
+							  unsigned long ip)
 {
 	struct bufpool_buf *buf;
-	int err = bufpool_take_miss(pool, gfp, 1, &buf, state, timeout);
+	int err = bufpool_take_miss(pool, gfp, 1, &buf, state, timeout, ip);
 
 	return err ? ERR_PTR(err) : buf;
 }
@@ -877,14 +893,14 @@ static noinline struct bufpool_buf *bufpool_take_one_miss(struct bufpool *pool,
 /* @n buffers into @bufs, all or nothing: 0 or an error. */
 static int bufpool_take(struct bufpool *pool, gfp_t gfp, unsigned int n,
 			struct bufpool_buf **bufs, unsigned int state,
-			long timeout)
+			long timeout, unsigned long ip)
 {
 	if (pool->mag_mask && !READ_ONCE(pool->bypass) &&
 	    bufpool_mag_take_bulk(pool, n, bufs)) {
-		bufpool_hand_out(pool, n, bufs, gfp, BUFPOOL_PATH_HIT);
+		bufpool_hand_out(pool, n, bufs, gfp, BUFPOOL_PATH_HIT, ip);
 		return 0;
 	}
-	return bufpool_take_miss(pool, gfp, n, bufs, state, timeout);
+	return bufpool_take_miss(pool, gfp, n, bufs, state, timeout, ip);
 }
 
 /**
@@ -918,11 +934,11 @@ struct bufpool_buf *bufpool_alloc(struct bufpool *pool, gfp_t gfp)
 		return NULL;
 	buf = bufpool_take_hit(pool);
 	if (likely(buf)) {
-		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT);
+		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT, _RET_IP_);
 		return buf;
 	}
 	buf = bufpool_take_one_miss(pool, gfp, TASK_UNINTERRUPTIBLE,
-				    MAX_SCHEDULE_TIMEOUT);
+				    MAX_SCHEDULE_TIMEOUT, _RET_IP_);
 	return IS_ERR(buf) ? NULL : buf;
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc);
@@ -956,14 +972,17 @@ struct bufpool_buf *bufpool_alloc_wait(struct bufpool *pool, gfp_t gfp,
 		return ERR_PTR(err);
 	buf = bufpool_take_hit(pool);
 	if (likely(buf)) {
-		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT);
+		bufpool_hand_out_one(pool, buf, gfp, BUFPOOL_PATH_HIT, _RET_IP_);
 		return buf;
 	}
-	return bufpool_take_one_miss(pool, gfp, state, timeout);
+	return bufpool_take_one_miss(pool, gfp, state, timeout, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_wait);
 
-/* Inlined into each bulk call, so that a report names it and its caller. */
+/*
+ * Inlined into each bulk call, so that a report names it and its caller,
+ * and _RET_IP_ is that caller: the buffers' holder.
+ */
 static __always_inline int bufpool_bulk(struct bufpool *pool, gfp_t gfp,
 					unsigned int n, struct bufpool_buf **bufs,
 					unsigned int state, long timeout,
@@ -977,7 +996,7 @@ static __always_inline int bufpool_bulk(struct bufpool *pool, gfp_t gfp,
 	if (!err)
 		err = bufpool_check_wait(pool, state, timeout);
 	if (!err)
-		err = bufpool_take(pool, gfp, n, bufs, state, timeout);
+		err = bufpool_take(pool, gfp, n, bufs, state, timeout, _RET_IP_);
 	return err;
 }
 
@@ -1082,7 +1101,7 @@ static void bufpool_notify_run(struct irq_work *work)
 	/* Handed over, the buffers are in use: the pool stays meanwhile. */
 	if (!err)
 		bufpool_hand_out(req->pool, req->w.want, req->w.bufs, 0,
-				 BUFPOOL_PATH_SLOW);
+				 BUFPOOL_PATH_SLOW, req->ip);
 	/*
 	 * From here @nb is its owner's: it may queue it again at once. Pairs
 	 * with the acquire in bufpool_alloc_notify().
@@ -1167,12 +1186,14 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 	req->w.bufs = bufs;
 	req->w.want = n;
 	req->w.got = 0;
+	/* The holder of what its callback will be handed. */
+	req->ip = _RET_IP_;
 	err = bufpool_alloc_slow(pool, GFP_ATOMIC, &req->w, TASK_RUNNING, 0);
 	if (err)
 		return err;
 	path = BUFPOOL_PATH_SLOW;
 ready:
-	bufpool_hand_out(pool, n, bufs, 0, path);
+	bufpool_hand_out(pool, n, bufs, 0, path, _RET_IP_);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(bufpool_alloc_notify);
@@ -1550,15 +1571,93 @@ EXPORT_SYMBOL_GPL(bufpool_put_bulk);
 /* Statistics and teardown */
 
 /**
+ * DOC: Counters
+ *
+ * Every counter of a pool is a u64 field of ``struct bufpool_stats`` and
+ * one line of ``<linux/bufpool_stats.h>``, ``BUFPOOL_STAT(ENUM, name)``,
+ * which makes its index in ``enum bufpool_stat`` (its place in the
+ * struct), its name in ``bufpool_stat_names[]``, its line in the pool's
+ * debugfs ``stats`` and its ethtool string, in the same order (as
+ * ``mm/kfence`` keeps its counters, with an enum and a names table); a
+ * line without its field does not build. Counters of the hit paths are
+ * per CPU, the others under the pool lock; ``bufpool_get_stats()`` reads
+ * them all.
+ */
+
+/* The counters' names, by &enum bufpool_stat: debugfs, ethtool. */
+const char *const bufpool_stat_names[BUFPOOL_STAT_NR] = {
+#define BUFPOOL_STAT(e, name) \
+	[BUFPOOL_STAT_##e] = #name,
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(bufpool_stat_names);
+#endif
+
+/* The same as ethtool strings, NUL-padded (a name too long warns). */
+static const char bufpool_stat_strings[BUFPOOL_STAT_NR][ETH_GSTRING_LEN] = {
+#define BUFPOOL_STAT(e, name) \
+	[BUFPOOL_STAT_##e] = "bufpool_" #name,
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
+};
+
+/* Where each counter's field is, to check its index against. */
+static const size_t bufpool_stat_offsets[BUFPOOL_STAT_NR] __initconst = {
+#define BUFPOOL_STAT(e, name) \
+	[BUFPOOL_STAT_##e] = offsetof(struct bufpool_stats, name),
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
+};
+
+/*
+ * A line of <linux/bufpool_stats.h> out of the order of the fields of
+ * &struct bufpool_stats would have its index read another counter.
+ */
+static int __init bufpool_check_stat_layout(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < BUFPOOL_STAT_NR; i++) {
+		if (bufpool_stat_offsets[i] != i * sizeof(u64)) {
+			pr_err("counter %s: its field is not at its index\n",
+			       bufpool_stat_names[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The fails_* counters are in the order of the trace event's reasons. */
+static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_EXHAUSTED ==
+	      BUFPOOL_STAT_FAILS_EXHAUSTED);
+static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_DYING ==
+	      BUFPOOL_STAT_FAILS_DYING);
+static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_NOMEM ==
+	      BUFPOOL_STAT_FAILS_NOMEM);
+static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_TIMEOUT ==
+	      BUFPOOL_STAT_FAILS_TIMEOUT);
+static_assert(BUFPOOL_STAT_FAILS_EXHAUSTED + BUFPOOL_FAIL_SIGNAL ==
+	      BUFPOOL_STAT_FAILS_SIGNAL);
+/* The named fields are the array. */
+static_assert(sizeof(struct bufpool_stats) == BUFPOOL_STAT_NR * sizeof(u64));
+static_assert(offsetof(struct bufpool_stats, grow_fails) ==
+	      BUFPOOL_STAT_GROW_FAILS * sizeof(u64));
+
+/**
  * bufpool_get_stats - read a pool's counters
  * @pool: the pool
- * @stats: filled with a snapshot
+ * @stats: filled with a snapshot; <linux/bufpool_stats.h> says what each
+ *	counts
  *
  * Context: Any context but NMI.
  */
 void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 {
 	unsigned long flags;
+	unsigned int i;
 	u64 misses = 0;
 	int cpu;
 
@@ -1570,11 +1669,17 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 
 		stats->allocs += READ_ONCE(m->allocs);
 		stats->frees += READ_ONCE(m->frees);
-		stats->fails += READ_ONCE(m->fails);
+		for (i = 0; i < BUFPOOL_FAIL_REASONS; i++)
+			*bufpool_stats_counter(stats,
+					       BUFPOOL_STAT_FAILS_EXHAUSTED + i) +=
+				READ_ONCE(m->fails[i]);
 		stats->steals += READ_ONCE(m->steals);
 		stats->remote_frees += READ_ONCE(m->remote_frees);
 		misses += READ_ONCE(m->misses);
 	}
+	for (i = 0; i < BUFPOOL_FAIL_REASONS; i++)
+		stats->fails += *bufpool_stats_counter(stats,
+						       BUFPOOL_STAT_FAILS_EXHAUSTED + i);
 	stats->in_use = stats->allocs - stats->frees;
 	/* Every buffer handed out or taken home hit unless it missed. */
 	stats->mag_misses = misses;
@@ -1601,6 +1706,71 @@ void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats)
 EXPORT_SYMBOL_GPL(bufpool_get_stats);
 
 /**
+ * bufpool_ethtool_stats_get_count - how many counters a pool reports to ethtool
+ *
+ * For a driver's &ethtool_ops.get_sset_count (%ETH_SS_STATS), as
+ * page_pool_ethtool_stats_get_count() is: add this for each pool it
+ * reports.
+ *
+ * Context: Any context.
+ * Return: %BUFPOOL_STAT_NR, the entries bufpool_ethtool_stats_get_strings()
+ * and bufpool_ethtool_stats_get() write.
+ */
+int bufpool_ethtool_stats_get_count(void)
+{
+	return BUFPOOL_STAT_NR;
+}
+EXPORT_SYMBOL_GPL(bufpool_ethtool_stats_get_count);
+
+/**
+ * bufpool_ethtool_stats_get_strings - the names of a pool's counters, for ethtool
+ * @data: where the strings go, %ETH_GSTRING_LEN bytes each
+ *
+ * For a driver's &ethtool_ops.get_strings (%ETH_SS_STATS), as
+ * page_pool_ethtool_stats_get_strings() is: "bufpool_allocs" and so on,
+ * one per counter of <linux/bufpool_stats.h>, in &enum bufpool_stat order, each
+ * padded with NULs. A driver that reports several pools names them
+ * itself, or sums them.
+ *
+ * Context: Any context.
+ * Return: @data past the last string written, for the driver's next.
+ */
+u8 *bufpool_ethtool_stats_get_strings(u8 *data)
+{
+	unsigned int i;
+
+	for (i = 0; i < BUFPOOL_STAT_NR; i++) {
+		memcpy(data, bufpool_stat_strings[i], ETH_GSTRING_LEN);
+		data += ETH_GSTRING_LEN;
+	}
+	return data;
+}
+EXPORT_SYMBOL_GPL(bufpool_ethtool_stats_get_strings);
+
+/**
+ * bufpool_ethtool_stats_get - a pool's counters, for ethtool
+ * @data: where the values go, one u64 per counter
+ * @pool: the pool
+ *
+ * For a driver's &ethtool_ops.get_ethtool_stats, as
+ * page_pool_ethtool_stats_get() is: bufpool_get_stats() of @pool, in the
+ * order of bufpool_ethtool_stats_get_strings(). An invalid @pool is
+ * reported and its entries are zero.
+ *
+ * Context: Any context but NMI.
+ * Return: @data past the last value written, for the driver's next.
+ */
+u64 *bufpool_ethtool_stats_get(u64 *data, struct bufpool *pool)
+{
+	struct bufpool_stats st;
+
+	bufpool_get_stats(pool, &st);
+	memcpy(data, &st, sizeof(st));
+	return data + BUFPOOL_STAT_NR;
+}
+EXPORT_SYMBOL_GPL(bufpool_ethtool_stats_get);
+
+/**
  * bufpool_name - the name a pool was created with
  * @pool: the pool
  *
@@ -1613,6 +1783,37 @@ const char *bufpool_name(const struct bufpool *pool)
 	return IS_ERR_OR_NULL(pool) ? "(none)" : pool->name;
 }
 EXPORT_SYMBOL_GPL(bufpool_name);
+
+/* Call sites destroy's warning names, most buffers first. */
+#define BUFPOOL_REPORT_SITES	4
+
+/*
+ * Name who holds the buffers a destroy waits for: the call sites holding
+ * most, with how many each holds and for how long its oldest.
+ */
+static void bufpool_report_holders(struct bufpool *pool)
+{
+	struct bufpool_holders *h = kmalloc(sizeof(*h), GFP_KERNEL);
+	char site[BUFPOOL_SITE_NAME_LEN];
+	unsigned long rest;
+	unsigned int i;
+
+	if (!h)
+		return;
+	bufpool_depot_holders(pool, h);
+	rest = h->held;
+	for (i = 0; i < min_t(unsigned int, h->nr, BUFPOOL_REPORT_SITES); i++) {
+		bufpool_depot_site_name(site, sizeof(site), h->site[i].ip);
+		pr_warn("pool '%s':   %lu held by %s for %u ms\n", pool->name,
+			h->site[i].count, site,
+			jiffies_to_msecs(jiffies - h->site[i].since));
+		rest -= h->site[i].count;
+	}
+	if (rest)
+		pr_warn("pool '%s':   %lu held by other call sites\n",
+			pool->name, rest);
+	kfree(h);
+}
 
 /*
  * Finish the destroy of a stopped pool: every buffer idle in a magazine
@@ -1643,6 +1844,7 @@ static bool bufpool_shutdown(struct bufpool *pool, bool wait)
 		}
 		pr_warn("pool '%s': destroy waits for %u buffers still in use\n",
 			pool->name, in_use);
+		bufpool_report_holders(pool);
 	}
 	/*
 	 * The last buffer home, or the last caller out, completed @home
@@ -1802,6 +2004,9 @@ static int __init bufpool_init(void)
 {
 	int err;
 
+	err = bufpool_check_stat_layout();
+	if (err)
+		return err;
 	err = bufpool_depot_init();
 	if (err)
 		return err;

@@ -100,14 +100,26 @@ enum {
  * @magic: %BUFPOOL_BUF_LIVE or %BUFPOOL_BUF_FREE; catches puts of idle
  *	buffers and of pointers that are no buffer at all.
  * @pool: the owner.
- * @next: link in the depot, or in a local list; meaningless when live.
+ * @next: link in the depot, or in a local list, while idle.
+ * @holder: while live: who took it, the return address of the API call
+ *	that handed it out (the holders file, and destroy's report).
+ * @since: while live: when it was handed out, in jiffies.
+ *
+ * @holder and @since are written by the hand-out, before @magic turns
+ * %BUFPOOL_BUF_LIVE with a release; @holder shares its word with @next,
+ * which only the pool lock's holder writes, on buffers going to the
+ * depot or leaving it: bufpool_depot_holders() reads them under that lock.
  */
 struct bufpool_buf {
 	void *data;
 	refcount_t ref;
 	u32 magic;
 	struct bufpool *pool;
-	struct bufpool_buf *next;
+	union {
+		struct bufpool_buf *next;
+		unsigned long holder;
+	};
+	unsigned long since;
 };
 
 /*
@@ -174,6 +186,7 @@ struct bufpool_waiter {
  * @work: runs the callback
  * @state: BUFPOOL_NOTIFY_*
  * @err: the outcome, for the callback or the call that is still inside
+ * @ip: the caller of bufpool_alloc_notify(): the buffers' holder
  */
 struct bufpool_req {
 	struct bufpool_waiter w;
@@ -181,6 +194,7 @@ struct bufpool_req {
 	struct irq_work work;
 	atomic_t state;
 	int err;
+	unsigned long ip;
 };
 
 static_assert(sizeof(struct bufpool_req) <=
@@ -196,6 +210,10 @@ static inline struct bufpool_notify *bufpool_notify_of(struct bufpool_req *req)
 	return container_of((unsigned long *)req, struct bufpool_notify, priv[0]);
 }
 
+/* Why an allocation failed: the fails_* counters, in this order. */
+#define BUFPOOL_FAIL_REASONS	\
+	(BUFPOOL_STAT_FAILS_SIGNAL - BUFPOOL_STAT_FAILS_EXHAUSTED + 1)
+
 /*
  * struct bufpool_mag - one CPU's magazine and fast-path counters
  * @head: the next slot to take. Any CPU takes, with one cmpxchg.
@@ -209,7 +227,8 @@ static inline struct bufpool_notify *bufpool_notify_of(struct bufpool_req *req)
  * @allocs, @frees: buffers handed out and taken home on this CPU; on the
  *	hit path, with this_cpu_inc().
  * @misses: allocations and frees of this CPU that left the hit path.
- * @fails: allocation calls of this CPU that got no buffer.
+ * @fails: allocation calls of this CPU that got no buffer, by reason
+ *	(&enum bufpool_trace_reason, the order of the fails_* counters).
  * @steals: buffers this CPU took from another CPU's magazine.
  * @remote_frees: buffers this CPU returned to a pool of another node.
  * @slots: the ring, pool->mag_mask + 1 entries.
@@ -227,7 +246,7 @@ struct bufpool_mag {
 	unsigned long allocs;
 	unsigned long frees;
 	unsigned long misses;
-	unsigned long fails;
+	unsigned long fails[BUFPOOL_FAIL_REASONS];
 	unsigned long steals;
 	unsigned long remote_frees;
 	struct bufpool_buf *slots[];
@@ -284,15 +303,14 @@ struct bufpool {
 	struct list_head dma_bufs;
 	bool dma_gone;
 	/*
-	 * If @indexed (headers apart, or BUFPOOL_F_LOOKUP): data >>
-	 * @key_shift to header, for bufpool_data_to_buf(). Changes take
-	 * the XArray's own lock, with interrupts off; lookups take none:
-	 * they read under RCU, and the headers' caches are
-	 * SLAB_TYPESAFE_BY_RCU (bufpool_depot_lookup()).
+	 * Every buffer, by data >> @key_shift: for bufpool_data_to_buf()
+	 * and the holders walk. Changes take the XArray's own lock, with
+	 * interrupts off; readers take none: they read under RCU, and the
+	 * headers' caches are SLAB_TYPESAFE_BY_RCU (bufpool_depot_lookup(),
+	 * bufpool_depot_holders()).
 	 */
 	struct xarray bufs;
 	unsigned int key_shift;
-	bool indexed;
 	const char *name;
 	/* Its slab cache's, unique among the pools on bufpool_list. */
 	const char *slab_name;
@@ -385,6 +403,9 @@ struct bufpool {
  */
 #define BUFPOOL_BYPASS_LINGER	max(HZ / 100, 1)
 
+/* The counters' names, by enum bufpool_stat (bufpool_main.c). */
+extern const char *const bufpool_stat_names[BUFPOOL_STAT_NR];
+
 extern struct mutex bufpool_list_lock;
 extern struct list_head bufpool_list;
 extern struct workqueue_struct *bufpool_wq;
@@ -457,6 +478,34 @@ int bufpool_depot_create(struct bufpool *pool, size_t buf_size);
 void bufpool_depot_destroy(struct bufpool *pool);
 struct bufpool_buf *bufpool_depot_lookup(struct bufpool *pool,
 					 const void *data);
+
+/* Most call sites bufpool_depot_holders() tells apart; the rest are lumped. */
+#define BUFPOOL_HOLDER_SITES	64
+
+/*
+ * struct bufpool_holders - who holds a pool's buffers, by call site
+ * @nr: sites in @site, most buffers first
+ * @held: buffers found in use
+ * @others: of those, held by sites beyond @site's room
+ * @site: each call site (@ip, the caller of the API call that handed the
+ *	buffers out), how many it holds (@count) and since when its oldest
+ *	(@since, jiffies)
+ */
+struct bufpool_holders {
+	unsigned int nr;
+	unsigned long held;
+	unsigned long others;
+	struct bufpool_holder {
+		unsigned long ip;
+		unsigned long count;
+		unsigned long since;
+	} site[BUFPOOL_HOLDER_SITES];
+};
+
+void bufpool_depot_holders(struct bufpool *pool, struct bufpool_holders *h);
+/* Room for a call site's name: most symbols, with their module. */
+#define BUFPOOL_SITE_NAME_LEN	128
+void bufpool_depot_site_name(char *buf, size_t len, unsigned long ip);
 void bufpool_depot_free_buf(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_depot_unmap_all(struct bufpool *pool);
 struct bufpool_buf *bufpool_depot_pop_locked(struct bufpool *pool);
@@ -611,5 +660,9 @@ void bufpool_debugfs_exit(void);
 void bufpool_debugfs_add(struct bufpool *pool);
 void bufpool_debugfs_retire(struct bufpool *pool);
 void bufpool_debugfs_remove(struct bufpool *pool);
+/* The show functions of a pool's stats and holders files. */
+struct seq_file;
+int bufpool_debugfs_stats_show(struct seq_file *m, void *unused);
+int bufpool_debugfs_holders_show(struct seq_file *m, void *unused);
 
 #endif /* _BUFPOOL_INTERNAL_H */

@@ -216,7 +216,8 @@ static void ba_layout_cost(struct kunit *test)
 		pool = ba_create(test, "kunit-layout", size, n, 0);
 		KUNIT_ASSERT_EQ(test, bufpool_alloc_bulk(pool, GFP_KERNEL, n, bufs), 0);
 		usable = bufpool_buf_size(bufs[0]);
-		extra = pool->buf_offset ? 0 : hdr + 16;
+		/* The header if apart, and every buffer's index entry. */
+		extra = (pool->buf_offset ? 0 : hdr) + 16;
 		real = ba_slab_cost(bufs, n) + extra;
 		kunit_info(test, "buf_size %5zu: holds %5zu, costs %5zu (%s header), %zu%% over; measured %lu\n",
 			   size, usable, pool->buf_cost,
@@ -225,8 +226,8 @@ static void ba_layout_cost(struct kunit *test)
 		KUNIT_EXPECT_GE(test, usable, size);
 		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)bufpool_buf_data(bufs[0]),
 						   sizeof(void *)));
-		/* Beyond the header, at most a thirty-second lost. */
-		KUNIT_EXPECT_LE_MSG(test, (pool->buf_cost - usable - hdr) * 32,
+		/* Beyond the header and the index, at most a thirty-second lost. */
+		KUNIT_EXPECT_LE_MSG(test, (pool->buf_cost - usable - hdr - 16) * 32,
 				    pool->buf_cost, "buf_size %zu", size);
 		/* Sizes that divide a slab cost what they hold, and a header. */
 		if (is_power_of_2(size) && size >= 512)

@@ -136,11 +136,11 @@ static struct bufpool_stats bpf_stats(struct bufpool *pool)
  * The allocations bufpool_fault() guards in a pool's life: the pool, its
  * name, the slab cache's name and the cache, the per-CPU state and, with
  * magazines, their summary, the shrinker, and for each buffer its data,
- * its header if apart and its index entry if indexed.
+ * its header if apart and its index entry.
  */
 static unsigned int bpf_expected_points(struct bufpool *pool)
 {
-	unsigned int per_buf = 1 + !pool->buf_offset + pool->indexed;
+	unsigned int per_buf = 2 + !pool->buf_offset;
 
 	return 6 + !!pool->mag_mask + BPF_MAX * per_buf;
 }

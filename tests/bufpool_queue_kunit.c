@@ -1064,6 +1064,9 @@ static void bq_noio_iowait(struct kunit *test)
 	for (i = 0; i < 5000 && bq_stats(pool).waiters < 2; i++)
 		usleep_range(500, 1000);
 	KUNIT_ASSERT_EQ(test, bq_stats(pool).waiters, 2);
+	/* Queued is not yet asleep: give it the time to get there. */
+	for (i = 0; i < 1000 && !bq_in_iowait(io->task); i++)
+		usleep_range(500, 1000);
 	KUNIT_EXPECT_TRUE(test, bq_in_iowait(io->task));
 	KUNIT_EXPECT_FALSE(test, bq_in_iowait(plain->task));
 	bq_put_last(test);

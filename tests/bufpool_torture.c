@@ -733,7 +733,7 @@ static void tt_churn_one(struct rnd_state *rnd, u32 nr)
 	}
 	bufpool_get_stats(pool, &st);
 	if (st.in_use != n || st.allocs != n || st.backed != st.free + n)
-		tt_err("pool '%s': %u out, stats say in_use %u allocs %llu backed %u free %u",
+		tt_err("pool '%s': %u out, stats say in_use %llu allocs %llu backed %llu free %llu",
 		       name, n, st.in_use, st.allocs, st.backed, st.free);
 	tt_count(TT_GROW_FAILS, st.grow_fails);
 	for (i = 0; i < n; i++) {
@@ -852,7 +852,7 @@ static void tt_check_stats(struct tt_pool *tp, unsigned int out)
 	if (st.allocs != allocs || st.fails != fails || st.in_use != out ||
 	    st.allocs - st.frees != out || st.backed != st.free + out ||
 	    st.waiters)
-		tt_err("pool '%s': stats allocs %llu fails %llu in_use %u frees %llu backed %u free %u waiters %u; test: allocs %llu fails %llu out %u",
+		tt_err("pool '%s': stats allocs %llu fails %llu in_use %llu frees %llu backed %llu free %llu waiters %llu; test: allocs %llu fails %llu out %u",
 		       tp->name, st.allocs, st.fails, st.in_use, st.frees,
 		       st.backed, st.free, st.waiters, allocs, fails, out);
 }
@@ -931,7 +931,7 @@ static void tt_check_all_reachable(struct tt_pool *tp)
 	} else {
 		bufpool_get_stats(tp->pool, &st);
 		if (st.free)
-			tt_err("pool '%s': a waiter sleeps while %u buffers are free",
+			tt_err("pool '%s': a waiter sleeps while %llu buffers are free",
 			       tp->name, st.free);
 	}
 	/* The waiter takes the first; it must be gone before the check. */

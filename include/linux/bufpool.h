@@ -14,7 +14,8 @@
  * 3 may fail to be found on a fragmented system: the min_bufs reserve,
  * allocated at creation, does not).
  *
- * This header is the whole API; client modules are built from it alone.
+ * This header is the whole API, with <linux/bufpool_stats.h>, the list of
+ * counters it includes; client modules are built from these two alone.
  * See Documentation/bufpool.rst.
  */
 #ifndef _LINUX_BUFPOOL_H
@@ -25,6 +26,7 @@
 #include <linux/gfp.h>
 #include <linux/numa.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 struct bufpool;
@@ -64,9 +66,10 @@ struct scatterlist;
 /* Bypass the per-CPU magazines: every operation takes the pool lock. */
 #define BUFPOOL_F_NO_MAGAZINES	0x4
 /*
- * Keep an index from each buffer's data to the buffer, for
- * bufpool_data_to_buf(), which needs this flag: about 16 bytes per
- * buffer, and an XArray store each time the pool grows.
+ * Allow bufpool_data_to_buf(), which needs this flag. Every pool keeps
+ * the index from each buffer's data to the buffer that it reads (about
+ * 16 bytes per buffer, and an XArray store each time the pool grows), for
+ * the holders file in debugfs: the flag costs nothing more.
  */
 #define BUFPOOL_F_LOOKUP	0x8
 /*
@@ -163,55 +166,58 @@ struct bufpool_params {
  * struct bufpool_stats - a snapshot of a pool's counters
  * @allocs: buffers handed out since creation.
  * @frees: buffers returned (last reference dropped) since creation.
- * @fails: allocation calls that returned no buffer, for any reason, and
- *	notify requests failed by destroy.
+ * @fails: allocation calls that returned no buffer, and notify requests
+ *	failed by destroy: the sum of the five below.
+ * @fails_exhausted: of those, every buffer in use and no growth possible, for
+ *	a caller that could not wait.
+ * @fails_dying: of those, the pool was being destroyed.
+ * @fails_nomem: of those, below the cap, but the slab said no.
+ * @fails_timeout: of those, a wait that ran out of time.
+ * @fails_signal: of those, a wait that a signal ended.
  * @waits: allocation calls that queued to wait for a buffer.
- * @wait_ns_total: time spent queued by all of them, in nanoseconds, until
- *	served, failed, timed out or cancelled.
+ * @wait_ns_total: time spent queued by all of them, in nanoseconds.
  * @wait_ns_max: longest single wait, in nanoseconds.
- * @in_use: buffers handed out and not yet returned (@allocs - @frees).
- * @high_watermark: most buffers out of the pool's free list at once: in
- *	use, or idle in a per-CPU magazine (slots being grown are not
- *	buffers yet). Never below the true peak in use; equal to it with
- *	%BUFPOOL_F_NO_MAGAZINES.
- * @backed: buffers that currently exist, allocated from the slab cache.
+ * @in_use: buffers handed out and not yet returned.
+ * @high_watermark: most buffers out of the pool's free list at once.
+ * @backed: buffers that currently exist.
  * @free: buffers idle in the pool, @cached included.
  * @cached: of those, buffers idle in per-CPU magazines.
- * @waiters: callers waiting right now: sleepers, and notify requests
- *	queued (bufpool_alloc_notify()).
- * @mag_hits: buffers handed out or taken home by this CPU's magazine,
- *	without a lock: @allocs + @frees - @mag_misses.
+ * @waiters: callers waiting right now, notify requests included.
+ * @mag_hits: buffers handed out or taken home by a magazine.
  * @mag_misses: buffers handed out or taken home that left the hit path.
- * @steals: buffers a CPU took from another CPU's magazine, so as not to
- *	be told the pool is empty while buffers idled there.
- * @sweeps: times every magazine was emptied into the depot for the
- *	waiters, or for a destroy.
+ * @steals: buffers a CPU took from another CPU's magazine.
+ * @sweeps: times every magazine was emptied into the depot.
  * @barges: buffers a running caller took while the first waiter woke.
- * @handoffs: buffers handed straight to a waiter that had asked for them.
+ * @handoffs: buffers handed straight to a waiter.
  * @empty_wakeups: waiters that woke for a buffer and found it taken.
  * @shrink_scans: shrinker scans of this pool.
- * @shrink_freed: idle buffers the shrinker gave back to the system.
- * @grow_fails: buffers the pool could not create under memory pressure,
- *	or could not map for DMA.
- * @remote_frees: buffers returned (last reference dropped) by a CPU of
- *	another NUMA node than the pool's; 0 for a pool without a node.
+ * @shrink_freed: idle buffers the shrinker gave back.
+ * @grow_fails: buffers the pool could not create, or map for DMA.
+ * @remote_frees: buffers returned by a CPU of another NUMA node.
  *
- * Counters on the fast path are per CPU and summed when read, so a
- * snapshot taken while the pool is busy need not add up exactly.
+ * Every field is a u64 counter, in the order of <linux/bufpool_stats.h>,
+ * which says at length what each counts. Counters on the fast path are
+ * per CPU and summed when read, so a snapshot taken while the pool is
+ * busy need not add up exactly.
  */
 struct bufpool_stats {
 	u64 allocs;
 	u64 frees;
 	u64 fails;
+	u64 fails_exhausted;
+	u64 fails_dying;
+	u64 fails_nomem;
+	u64 fails_timeout;
+	u64 fails_signal;
 	u64 waits;
 	u64 wait_ns_total;
 	u64 wait_ns_max;
-	unsigned int in_use;
-	unsigned int high_watermark;
-	unsigned int backed;
-	unsigned int free;
-	unsigned int cached;
-	unsigned int waiters;
+	u64 in_use;
+	u64 high_watermark;
+	u64 backed;
+	u64 free;
+	u64 cached;
+	u64 waiters;
 	u64 mag_hits;
 	u64 mag_misses;
 	u64 steals;
@@ -224,6 +230,40 @@ struct bufpool_stats {
 	u64 grow_fails;
 	u64 remote_frees;
 };
+
+/* The index of a counter (BUFPOOL_STAT()'s @name is its field). */
+#define __bufpool_stat_index(e, ...)	BUFPOOL_STAT_##e
+
+/*
+ * enum bufpool_stat - the index of each counter: BUFPOOL_STAT_<ENUM> of
+ * each line BUFPOOL_STAT(ENUM, name) of <linux/bufpool_stats.h> is the
+ * place of @name in &struct bufpool_stats (bufpool checks it when it is
+ * loaded), which bufpool_stats_counter() reads by it; BUFPOOL_STAT_NR is
+ * how many there are. It indexes the strings of
+ * bufpool_ethtool_stats_get_strings() too. (Not kernel-doc, which reads
+ * no #include.)
+ */
+enum bufpool_stat {
+#define BUFPOOL_STAT(e, name)	__bufpool_stat_index(e, name),
+#include <linux/bufpool_stats.h>
+#undef BUFPOOL_STAT
+	BUFPOOL_STAT_NR
+};
+
+static_assert(BUFPOOL_STAT_NR * sizeof(u64) == sizeof(struct bufpool_stats));
+
+/**
+ * bufpool_stats_counter - a counter of a snapshot, by its index
+ * @st: the snapshot
+ * @i: which counter
+ *
+ * Return: a pointer to it.
+ */
+static inline u64 *bufpool_stats_counter(const struct bufpool_stats *st,
+					 enum bufpool_stat i)
+{
+	return (u64 *)st + i;
+}
 
 /**
  * struct bufpool_notify - a request to be handed buffers when they are free
@@ -301,6 +341,9 @@ void bufpool_put(struct bufpool_buf *buf);
 void bufpool_put_bulk(unsigned int n, struct bufpool_buf **bufs);
 
 void bufpool_get_stats(struct bufpool *pool, struct bufpool_stats *stats);
+int bufpool_ethtool_stats_get_count(void);
+u8 *bufpool_ethtool_stats_get_strings(u8 *data);
+u64 *bufpool_ethtool_stats_get(u64 *data, struct bufpool *pool);
 const char *bufpool_name(const struct bufpool *pool);
 
 #endif /* _LINUX_BUFPOOL_H */
