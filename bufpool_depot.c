@@ -4,6 +4,8 @@
  * list under its lock, the callers waiting for buffers, the pool's
  * growth, and the slab cache that backs it all.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/dma-mapping.h>
 #include <linux/irq_work.h>
 #include <linux/ktime.h>
