@@ -348,10 +348,10 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 	pool->id = ++bufpool_last_id;
 	pool->name = bufpool_fault() ? NULL : kstrdup(params->name, GFP_KERNEL);
 	if (!pool->name)
-		goto free;
+		goto free_bare;
 	pool->slab_name = bufpool_fault() ? NULL : bufpool_slab_name(pool->name);
 	if (!pool->slab_name)
-		goto free;
+		goto free_bare;
 	/* The active memcg if the caller set one, else its own. */
 	if (pool->flags & BUFPOOL_F_ACCOUNT)
 		pool->memcg = get_mem_cgroup_from_mm(NULL);
@@ -371,6 +371,13 @@ struct bufpool *bufpool_create(const struct bufpool_params *params)
 
 free:
 	bufpool_free_pool(pool);
+	goto unlock;
+free_bare:
+	/* No depot yet: bufpool_free_pool() would take its XArray's lock. */
+	put_device(pool->dev);
+	kfree(pool->slab_name);
+	kfree(pool->name);
+	kfree(pool);
 unlock:
 	mutex_unlock(&bufpool_list_lock);
 	if (err == -ENOMEM)

@@ -23,6 +23,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bufpool.h>
+#include <linux/debug_locks.h>
 #include <linux/fault-inject.h>
 #include <linux/sched.h>
 
@@ -217,6 +218,9 @@ static void bpf_each_point(struct kunit *test)
 		survived++;
 		KUNIT_EXPECT_TRUE_MSG(test, !err || err == -ENOMEM,
 				      "run %u: create failed with %d", nth, err);
+		/* Catches an error path that takes a lock never initialised. */
+		KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
+				      "run %u: lockdep turned itself off", nth);
 	}
 	KUNIT_ASSERT_LT(test, nth, BPF_MAX_RUNS);
 	KUNIT_EXPECT_EQ(test, bpf_life(test, l, &points), 0);
