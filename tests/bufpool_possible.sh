@@ -37,13 +37,14 @@ check_big_machine() {
 }
 ktap_test_result "a pool of 1024 caches per CPU with $ncpus possible CPUs" check_big_machine
 
-# Two per possible CPU is enough; fewer gets none.
+# Two per possible CPU is enough (a magazine may then hold up to the
+# whole cap, 64 slots at most); fewer gets none.
 check_small_pools() {
 	insmod $CLIENT name=possible buf_size=256 max_bufs=$((2 * ncpus)) \
 		min_bufs=0 cycles=10 burst=2 hold=0 || return 1
 	slots=$(stat_of possible magazine_slots)
 	rmmod bufpool_test_client
-	[ "$slots" -eq 2 ] || { ktap_print_msg "two per CPU: $slots slots"; return 1; }
+	[ "$slots" -ge 2 ] || { ktap_print_msg "two per CPU: $slots slots"; return 1; }
 	insmod $CLIENT name=possible buf_size=256 max_bufs=$((2 * ncpus - 1)) \
 		min_bufs=0 cycles=10 burst=2 hold=0 || return 1
 	slots=$(stat_of possible magazine_slots)

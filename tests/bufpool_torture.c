@@ -700,7 +700,10 @@ static void tt_churn_one(struct rnd_state *rnd, u32 nr)
 	struct bufpool_params p = {
 		.buf_size = 64 << tt_rand(rnd, 7),
 		.max_bufs = 1 + tt_rand(rnd, 16),
-		.flags = tt_rand(rnd, BUFPOOL_F_ALL + 1),
+		/* Any flags but those a device or a node must go with. */
+		.flags = tt_rand(rnd, BUFPOOL_F_ALL + 1) &
+			 ~(BUFPOOL_F_DMA_MAP | BUFPOOL_F_DMA_SYNC_DEV |
+			   BUFPOOL_F_NODE),
 	};
 	DECLARE_COMPLETION_ONSTACK(released);
 	char name[BUFPOOL_NAME_MAX + 1];
