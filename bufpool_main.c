@@ -266,6 +266,8 @@ static void bufpool_free_work(struct work_struct *work);
 
 static void bufpool_free_pool(struct bufpool *pool)
 {
+	/* A run with nothing to do may still be queued (bufpool_service()). */
+	cancel_delayed_work_sync(&pool->service_work);
 	bufpool_depot_destroy(pool);
 	bufpool_mag_destroy(pool);
 	mem_cgroup_put(pool->memcg);
@@ -493,7 +495,18 @@ static void bufpool_service(struct work_struct *work)
 	unsigned long flags;
 	unsigned int what;
 
+	bufpool_test_point(BUFPOOL_TP_SERVICE);
 	bufpool_depot_lock(pool, flags);
+	/*
+	 * A request for now that found @service_queued still set after this
+	 * run had started queued it again (mod_delayed_work() queues a work
+	 * that is not pending): that run took the request, and counted in
+	 * @active once. This one has nothing to do and nothing to leave.
+	 */
+	if (!pool->service_queued) {
+		bufpool_depot_unlock(pool, flags);
+		return;
+	}
 	what = pool->service;
 	pool->service = 0;
 	pool->service_queued = false;

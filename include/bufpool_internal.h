@@ -435,6 +435,7 @@ enum bufpool_test_point {
 	BUFPOOL_TP_STEAL,	/* a steal looked at one magazine */
 	BUFPOOL_TP_ENQUEUE,	/* a caller is about to queue, the lock held */
 	BUFPOOL_TP_WOKEN,	/* a sleeper woke, the lock not yet taken */
+	BUFPOOL_TP_SERVICE,	/* the service work runs, the lock not yet taken */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
