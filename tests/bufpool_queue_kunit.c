@@ -550,6 +550,43 @@ static void bq_notify_head_kick(struct kunit *test)
 }
 
 /*
+ * Catches a service run queued twice for one request leaving the pool
+ * twice: pool->active wrapped and destroy waited for "all home" forever
+ * (seen on PREEMPT_RT). The run is held as it starts, before it takes
+ * the pool lock; a second request for now then finds service_queued
+ * still set, and mod_delayed_work() queues the started work again.
+ */
+static void bq_service_requeued_once(struct kunit *test)
+{
+	struct bufpool *pool = bq_create(test, "kunit-q", 1, 0, 0);
+	struct bq_notify *bn = bq_notify_new(test, 1);
+	struct bq_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	unsigned long flags;
+	unsigned int active;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	bq_hold(test, pool);
+	bq_hold_arm(h, BUFPOOL_TP_SERVICE, NULL, false);
+	/* At its cap: the request heads the queue and asks for growth. */
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_notify(pool, 1, bn->bufs, &bn->nb),
+			-EINPROGRESS);
+	KUNIT_ASSERT_TRUE(test, bq_hold_reached(h));
+	KUNIT_ASSERT_TRUE(test, bufpool_notify_cancel(&bn->nb));
+	KUNIT_ASSERT_EQ(test, bufpool_alloc_notify(pool, 1, bn->bufs, &bn->nb),
+			-EINPROGRESS);
+	bq_hold_release(h);
+	flush_delayed_work(&pool->service_work);
+	flush_delayed_work(&pool->service_work);
+	bufpool_depot_lock(pool, flags);
+	active = pool->active;
+	/* Wrapped, the exit's destroy would wait forever. */
+	if ((int)active < 0)
+		pool->active = 0;
+	bufpool_depot_unlock(pool, flags);
+	KUNIT_EXPECT_EQ(test, active, 0);
+}
+
+/*
  * The other way to the same oops: a caller's growth fails while a notify
  * request queued behind it has become the head. The grower is held with
  * its slot reserved (the pool at its cap meanwhile), the request queues
@@ -1243,6 +1280,7 @@ static struct kunit_case bq_notify_cases[] = {
 	KUNIT_CASE(bq_notify_grows_below_cap),
 	KUNIT_CASE(bq_notify_head_kick),
 	KUNIT_CASE(bq_notify_head_after_failed_growth),
+	KUNIT_CASE(bq_service_requeued_once),
 	KUNIT_CASE(bq_notify_growth_vs_destroy),
 	KUNIT_CASE(bq_bulk_notify_vs_destroy),
 	KUNIT_CASE(bq_notify_served_in_slow_path),
