@@ -1098,6 +1098,10 @@ static void bq_noio_iowait(struct kunit *test)
 	bq_hold(test, pool);
 	io->n = 1;
 	bq_go(io);
+	/* io first in line, so that the one buffer put below is its. */
+	for (i = 0; i < 5000 && bq_stats(pool).waiters < 1; i++)
+		usleep_range(500, 1000);
+	KUNIT_ASSERT_EQ(test, bq_stats(pool).waiters, 1);
 	bq_go(plain);
 	for (i = 0; i < 5000 && bq_stats(pool).waiters < 2; i++)
 		usleep_range(500, 1000);
