@@ -690,10 +690,12 @@ static bool bufpool_steal_locked(struct bufpool *pool,
 	int got;
 
 	bufpool_depot_unlock(pool, *flags);
-	got = bufpool_mag_steal(pool, w, NULL);
+	got = bufpool_mag_steal(pool, w->bufs + w->got, w->want - w->got, NULL);
 	bufpool_depot_lock(pool, *flags);
-	if (got > 0)
+	if (got > 0) {
+		w->got += got;
 		bufpool_depot_note_out_locked(pool);
+	}
 	return got;
 }
 
@@ -839,14 +841,13 @@ static __always_inline struct bufpool_buf *bufpool_take_hit(struct bufpool *pool
 static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 				  struct bufpool_buf **bufp)
 {
-	struct bufpool_waiter w = { .bufs = bufp, .want = 1 };
 	unsigned int enough = (pool->mag_mask + 1) / 2;
 	int got;
 
 	bufpool_mag_note_empty(pool);
 	if (READ_ONCE(pool->nr_free) && bufpool_mag_refill(pool, bufp))
 		return 0;
-	got = bufpool_mag_steal(pool, &w, &enough);
+	got = bufpool_mag_steal(pool, bufp, 1, &enough);
 	if (got > 0)
 		return 0;
 	/* A magazine with half of one or more: a refill takes that half. */
@@ -861,9 +862,25 @@ static int bufpool_take_miss_fast(struct bufpool *pool, gfp_t gfp,
 }
 
 /*
+ * The slow path for a caller of its own (no notify request). Out of
+ * line, so that neither the hit path nor a miss that the magazines
+ * serve, or that fails at once, builds a waiter.
+ */
+static noinline int bufpool_take_slow(struct bufpool *pool, gfp_t gfp,
+				      unsigned int n,
+				      struct bufpool_buf **bufs,
+				      unsigned int state, long timeout)
+{
+	struct bufpool_waiter w = {
+		.task = current, .bufs = bufs, .want = n,
+	};
+
+	return bufpool_alloc_slow(pool, gfp, &w, state, timeout);
+}
+
+/*
  * The allocation miss path, for @n buffers: refill this CPU's magazine
- * (one buffer), or the slow path. Out of line, so that the hit path
- * keeps no waiter on its stack.
+ * (one buffer), or the slow path.
  */
 static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 				      unsigned int n,
@@ -871,9 +888,6 @@ static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 				      unsigned int state, long timeout,
 				      unsigned long ip)
 {
-	struct bufpool_waiter w = {
-		.task = current, .bufs = bufs, .want = n,
-	};
 	int path = BUFPOOL_PATH_REFILL;
 	int err;
 
@@ -886,7 +900,7 @@ static noinline int bufpool_take_miss(struct bufpool *pool, gfp_t gfp,
 		goto ready;
 	}
 slow:
-	err = bufpool_alloc_slow(pool, gfp, &w, state, timeout);
+	err = bufpool_take_slow(pool, gfp, n, bufs, state, timeout);
 	if (err)
 		return err;
 	path = BUFPOOL_PATH_SLOW;

@@ -444,13 +444,14 @@ bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 
 /*
  * One pass over the magazines that may hold buffers, this CPU's first:
- * with @w, taking what it finds into @w until it has all it wants, unless
- * a magazine holds @enough or more (then *@enough is set and nothing is
- * taken: a refill takes half of it at once); and a sum of everything it
- * read, to compare with another pass.
+ * with @bufs, taking what it finds into @bufs until *@got reaches @want,
+ * unless a magazine holds @enough or more (then *@enough is set and
+ * nothing is taken: a refill takes half of it at once); and a sum of
+ * everything it read, to compare with another pass.
  */
 static unsigned long bufpool_mag_scan(struct bufpool *pool,
-				      struct bufpool_waiter *w,
+				      struct bufpool_buf **bufs,
+				      unsigned int want, unsigned int *got,
 				      unsigned int *enough)
 {
 	unsigned int i, cpu = raw_smp_processor_id();
@@ -478,20 +479,19 @@ static unsigned long bufpool_mag_scan(struct bufpool *pool,
 		/* Pairs with the release in bufpool_mag_put(). */
 		tail = smp_load_acquire(&m->tail);
 		sum += head + tail;
-		if (!w)
+		if (!bufs)
 			continue;
 		if (enough && tail - head >= *enough) {
 			*enough = 0;
 			return sum;
 		}
-		while (w->got < w->want &&
-		       (buf = bufpool_mag_take(m, pool->mag_mask)))
-			w->bufs[w->got++] = buf;
+		while (*got < want && (buf = bufpool_mag_take(m, pool->mag_mask)))
+			bufs[(*got)++] = buf;
 next:
-		if (!w)
+		if (!bufs)
 			continue;
 		bufpool_test_point(BUFPOOL_TP_STEAL);
-		if (w->got == w->want)
+		if (*got == want)
 			break;
 	}
 	return sum;
@@ -500,22 +500,24 @@ next:
 /**
  * bufpool_mag_steal - take idle buffers from any CPU's magazine
  * @pool: the pool; the caller holds none of its locks
- * @w: the caller's waiter: what it wants, and where the buffers go
+ * @bufs: where the buffers go
+ * @want: how many the caller wants, at most
  * @enough: if not NULL, a magazine holding this many or more is left
  *	alone and *@enough set to 0: half of it is the caller's to refill
  *	from (one move, under the pool lock, not one take per allocation)
  *
- * Lock-free, from any context: see "Exact at the cap".
+ * Lock-free, from any context: see "Exact at the cap". Takes no waiter:
+ * a caller that cannot wait gets here without building one.
  *
  * Return: how many it took; 0 if every magazine and the depot were empty
  * at one instant (two passes read the same, and no buffer came to the
  * depot or moved meanwhile); -EAGAIN if they kept changing, or the depot
  * holds buffers.
  */
-int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w,
-		      unsigned int *enough)
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_buf **bufs,
+		      unsigned int want, unsigned int *enough)
 {
-	unsigned int had = w->got, tries, seq;
+	unsigned int got = 0, tries, seq;
 	unsigned long sum;
 	bool depot;
 
@@ -525,14 +527,14 @@ int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w,
 		/* Pairs with the write sections around every move. */
 		seq = read_seqcount_begin(&pool->depot_seq);
 		depot = READ_ONCE(pool->nr_free);
-		sum = bufpool_mag_scan(pool, w, enough);
-		if (w->got > had) {
-			this_cpu_add(pool->mags->steals, w->got - had);
-			return w->got - had;
+		sum = bufpool_mag_scan(pool, bufs, want, &got, enough);
+		if (got) {
+			this_cpu_add(pool->mags->steals, got);
+			return got;
 		}
 		if (enough && !*enough)
 			return -EAGAIN;
-		if (bufpool_mag_scan(pool, NULL, NULL) == sum &&
+		if (bufpool_mag_scan(pool, NULL, 0, NULL, NULL) == sum &&
 		    !read_seqcount_retry(&pool->depot_seq, seq))
 			return depot ? -EAGAIN : 0;
 	}

@@ -563,8 +563,8 @@ bool bufpool_mag_take_bulk(struct bufpool *pool, unsigned int n,
 			   struct bufpool_buf **bufs);
 void bufpool_mag_put_slow(struct bufpool *pool, struct bufpool_buf *buf);
 void bufpool_mag_flush(struct bufpool *pool, struct bufpool_mag *m);
-int bufpool_mag_steal(struct bufpool *pool, struct bufpool_waiter *w,
-		      unsigned int *enough);
+int bufpool_mag_steal(struct bufpool *pool, struct bufpool_buf **bufs,
+		      unsigned int want, unsigned int *enough);
 void bufpool_mag_sweep(struct bufpool *pool);
 unsigned int bufpool_mag_cached(struct bufpool *pool);
 unsigned long bufpool_mag_shrink(struct bufpool *pool, unsigned long n);
