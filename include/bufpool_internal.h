@@ -625,8 +625,9 @@ static __always_inline bool bufpool_mag_put(struct bufpool *pool,
 	if (likely(!READ_ONCE(m->busy) && !READ_ONCE(pool->bypass))) {
 		WRITE_ONCE(m->busy, true);
 		barrier();
-		bufpool_test_point(BUFPOOL_TP_MAG_PUT);
 		tail = m->tail;
+		/* Between the read of @tail and the fill: a nested put's window. */
+		bufpool_test_point(BUFPOOL_TP_MAG_PUT);
 		/* Pairs with the release in bufpool_mag_take(): slot read. */
 		if (likely(tail - smp_load_acquire(&m->head) <= pool->mag_mask)) {
 			if (unlikely(!m->flagged))
