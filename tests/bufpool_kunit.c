@@ -780,8 +780,10 @@ static void bp_poison(struct kunit *test)
 
 /*
  * At the cap an atomic caller gets NULL (or -EAGAIN), counted as a
- * failure, and the pool never exceeds its cap. Catches a pool that grows
- * past max_bufs.
+ * failure, a sleeping one times out, and the pool never exceeds its cap.
+ * Catches a pool that grows past max_bufs: with magazines an atomic
+ * caller at the cap fails before the depot's growth check, a sleeping
+ * one reaches it.
  */
 static void bp_exhaustion_atomic(struct kunit *test)
 {
@@ -797,8 +799,10 @@ static void bp_exhaustion_atomic(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, bufpool_alloc(pool, GFP_ATOMIC));
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_NOWAIT,
 							 TASK_INTERRUPTIBLE, HZ)), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bufpool_alloc_wait(pool, GFP_KERNEL,
+							 TASK_UNINTERRUPTIBLE, 1)), -ETIMEDOUT);
 	st = bp_stats(pool);
-	KUNIT_EXPECT_EQ(test, st.fails, 2);
+	KUNIT_EXPECT_EQ(test, st.fails, 3);
 	KUNIT_EXPECT_EQ(test, st.in_use, 4);
 	KUNIT_EXPECT_EQ(test, st.backed, 4);
 	bufpool_put_bulk(4, bufs);
