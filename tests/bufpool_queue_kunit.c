@@ -1149,6 +1149,13 @@ static void bq_wait_states(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, bq_stats(pool).waiters, 2);
 	send_sig(SIGUSR1, k->task, 1);
 	send_sig(SIGUSR1, u->task, 1);
+	/*
+	 * Neither state is woken by SIGUSR1: wake them anyway (a spurious
+	 * wakeup, which a wait must sleep through), so that a wait that
+	 * looks at any pending signal sees this one now, not at its timeout.
+	 */
+	wake_up_process(k->task);
+	wake_up_process(u->task);
 	msleep(50);
 	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&k->done),
 			       "a killable wait ended on a signal that is not fatal");
@@ -1156,6 +1163,7 @@ static void bq_wait_states(struct kunit *test)
 			       "an uninterruptible wait ended on a signal");
 	send_sig(SIGKILL, k->task, 1);
 	send_sig(SIGKILL, u->task, 1);
+	wake_up_process(u->task);
 	KUNIT_ASSERT_TRUE(test, bq_join(k));
 	KUNIT_EXPECT_EQ(test, k->ret, -EINTR);
 	KUNIT_ASSERT_TRUE(test, bq_join(u));
