@@ -169,7 +169,7 @@ enum tt_stat {
 	TT_PUT_IPI, TT_HANDED, TT_SHARED, TT_CROSS_CPU, TT_WAITS, TT_TIMEOUTS,
 	TT_EINTR, TT_EAGAIN, TT_ESHUTDOWN, TT_SIGNALS, TT_HOTPLUG, TT_CREATED,
 	TT_DESTROYED, TT_DESTROYED_BUSY, TT_CREATE_ENOMEM, TT_GROW_FAILS,
-	TT_SCANS, TT_SHRUNK, TT_SAMPLES, TT_FLAGGED,
+	TT_SCANS, TT_SHRUNK, TT_SAMPLES, TT_SAMPLES_WAKING, TT_FLAGGED,
 	/* the hard-IRQ allocations, from the pool at its cap */
 	TT_IRQ_ALLOC_OK, TT_IRQ_ALLOC_FAIL,
 	/* notify requests: by context and pool state, then outcomes */
@@ -191,7 +191,7 @@ static const char * const tt_stat_names[TT_NR] = {
 	"eshutdown", "signals", "hotplug_cycles", "pools_created",
 	"pools_destroyed", "destroyed_with_buffers_out", "create_enomem",
 	"grow_fails", "shrink_scans", "shrink_freed", "invariant_samples",
-	"caches_flagged_failslab",
+	"samples_head_waking", "caches_flagged_failslab",
 	"hardirq_allocs_ok", "hardirq_allocs_failed",
 	"notify_task_below_cap", "notify_task_at_cap", "notify_task_with_sleepers",
 	"notify_hardirq_below_cap", "notify_hardirq_at_cap",
@@ -925,16 +925,31 @@ static unsigned long tt_shrink(struct bufpool *pool, unsigned long n)
  * lock holds of its own slow path). A first waiter asleep and not woken,
  * or a notify request, which never takes for itself, with buffers idle
  * is a lost wakeup: nobody will come for them.
+ *
+ * Running includes TASK_WAKING: a wakeup sent to another CPU's queue
+ * leaves the task so until that CPU takes it, which under TCG may be a
+ * while. A bulk waiter handed BUFPOOL_LOCKED_MAX buffers in one go is
+ * woken so, to take the rest itself (bufpool_depot_next_head_locked()),
+ * without @woken: with bulk requests past 32 buffers, samples see it.
+ * On PREEMPT_RT, TASK_RTLOCK_WAIT is a running task blocked on a
+ * spinlock_t. @waking counts the samples that needed either.
  */
-static bool tt_idle_while_waiting_ok(struct bufpool *pool)
+static bool tt_idle_while_waiting_ok(struct bufpool *pool, bool *waking)
 {
 	struct bufpool_waiter *head;
+	unsigned int state;
 
 	head = list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
 					node);
 	if (!head || !pool->nr_free)
 		return true;
-	return head->task && (head->woken || task_is_running(head->task));
+	if (!head->task)
+		return false;
+	if (head->woken)
+		return true;
+	state = READ_ONCE(head->task->__state);
+	*waking = state == TASK_WAKING || state == TASK_RTLOCK_WAIT;
+	return state == TASK_RUNNING || *waking;
 }
 
 /*
@@ -944,26 +959,70 @@ static bool tt_idle_while_waiting_ok(struct bufpool *pool)
  * of handed or woken for (a lost wakeup), the shrinker eating the
  * reserve, growth past the cap.
  */
+/* The head of the queue as a sample saw it, for the report. */
+struct tt_head {
+	pid_t pid;
+	unsigned int state;
+	unsigned int want, got;
+	bool handoff, woken, passed, submitting;
+	unsigned int bypass;
+};
+
+static void tt_head_read(struct bufpool *pool, struct tt_head *hd)
+{
+	struct bufpool_waiter *head;
+
+	memset(hd, 0, sizeof(*hd));
+	head = list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
+					node);
+	if (!head)
+		return;
+	hd->pid = head->task ? task_pid_nr(head->task) : -1;
+	hd->state = head->task ? READ_ONCE(head->task->__state) : 0;
+	hd->want = head->want;
+	hd->got = head->got;
+	hd->handoff = head->handoff;
+	hd->woken = head->woken;
+	hd->passed = head->passed;
+	hd->submitting = head->submitting;
+	hd->bypass = pool->bypass;
+}
+
 static void tt_sample(struct tt_pool *tp)
 {
 	struct bufpool *pool = tp->pool;
-	unsigned int waiters, idle, real;
+	unsigned int waiters, idle, real, later;
+	bool idle_ok, waking = false;
+	struct tt_head hd, hd2;
 	unsigned long flags;
-	bool idle_ok;
 
 	bufpool_depot_lock(pool, flags);
 	waiters = pool->nr_waiters;
 	idle = pool->nr_free;
 	real = pool->backed - pool->growing;
-	idle_ok = tt_idle_while_waiting_ok(pool);
-	bufpool_depot_unlock(pool, flags);
+	idle_ok = tt_idle_while_waiting_ok(pool, &waking);
 	if (!idle_ok)
-		tt_err("pool '%s': %u waiters, the first asleep, while %u buffers idle",
-		       tp->name, waiters, idle);
+		tt_head_read(pool, &hd);
+	bufpool_depot_unlock(pool, flags);
+	if (!idle_ok) {
+		/* Still so a while later: nobody is coming for them. */
+		msleep(200);
+		bufpool_depot_lock(pool, flags);
+		later = pool->nr_free;
+		idle_ok = tt_idle_while_waiting_ok(pool, &waking);
+		tt_head_read(pool, &hd2);
+		bufpool_depot_unlock(pool, flags);
+		tt_err("pool '%s': %u waiters, the first asleep, while %u buffers idle: head pid %d state %#x want %u got %u handoff %d woken %d passed %d submitting %d bypass %u; 200 ms later %s, %u idle, head pid %d state %#x want %u got %u handoff %d woken %d",
+		       tp->name, waiters, idle, hd.pid, hd.state, hd.want,
+		       hd.got, hd.handoff, hd.woken, hd.passed, hd.submitting,
+		       hd.bypass, idle_ok ? "fine" : "STILL", later, hd2.pid,
+		       hd2.state, hd2.want, hd2.got, hd2.handoff, hd2.woken);
+	}
 	if (real < tp->p.min_bufs || real > tp->p.max_bufs)
 		tt_err("pool '%s': %u buffers, outside %u..%u", tp->name, real,
 		       tp->p.min_bufs, tp->p.max_bufs);
 	tt_count(TT_SAMPLES, 1);
+	tt_count(TT_SAMPLES_WAKING, waking);
 }
 
 /* Shrinker scans, invariant samples and signals to the workers. */
