@@ -88,15 +88,15 @@ module_param(faults, bool, 0444);
 MODULE_PARM_DESC(faults, "make workers subject to fault injection (task filter)");
 
 #define TT_POOLS	4
-#define TT_BIG_POOL	1	/* its magazines are smaller than its cap */
+#define TT_BIG_POOL	0	/* its magazines are smaller than its cap */
 #define TT_CAP_POOL	3	/* kept at its cap; the hard-IRQ allocations' */
 #define TT_HOLD		8	/* buffers one worker holds at most */
 #define TT_BULK		4	/* largest bulk request */
-#define TT_BIG		64	/* largest bulk request past a magazine */
+#define TT_BIG		128	/* largest bulk request past a magazine */
 #define TT_IRQ_HOLD	2	/* buffers the allocating hrtimer holds */
 #define TT_LIVENESS_MS	10000	/* what must happen, must within this */
 #define TT_IRQ_NS	(50 * NSEC_PER_USEC)
-#define TT_ATIMER_NS	(200 * NSEC_PER_USEC)
+#define TT_ATIMER_NS	(500 * NSEC_PER_USEC)
 #define TT_CHURN_ID	0xffffU
 #define TT_MAIN_ID	0xfffeU
 #define TT_NOTIFY_ID	0xfffdU
@@ -104,8 +104,13 @@ MODULE_PARM_DESC(faults, "make workers subject to fault injection (task filter)"
 #define TT_REPORT_SIZE	(16 * PAGE_SIZE)
 
 /* Tags: who holds a buffer, in its first 8 bytes while the test has it. */
-#define TT_HELD_MAGIC	0xb71dULL
-#define TT_SENT_MAGIC	0xb71eULL
+/*
+ * The magics change with each phase and each load (tt.gen): a fresh
+ * buffer's data is whatever its memory held before, a freed worker's
+ * tags among others, which must not read as taken.
+ */
+#define TT_HELD_MAGIC	(0xb000ULL | tt.gen << 1)
+#define TT_SENT_MAGIC	(TT_HELD_MAGIC | 1)
 #define TT_TAG_FREE	0x7ee7ee7ee7ee7ee7ULL
 #define TT_HELD(id, seq)	((TT_HELD_MAGIC << 48) | ((u64)(id) << 32) | (seq))
 #define TT_SENT(kind)		((TT_SENT_MAGIC << 48) | (kind))
@@ -154,6 +159,7 @@ struct tt_worker {
 	struct task_struct *task;
 	struct tt_nreq req;
 	struct bufpool_buf *big[TT_BIG];
+	u64 big_tags[TT_BIG];
 	u32 id;
 	u32 seq;
 	struct rnd_state rnd;
@@ -248,6 +254,7 @@ static struct {
 	atomic_t in_transit;
 	atomic64_t stat[TT_NR];
 	atomic_t errors;
+	u16 gen;		/* 11 bits, for the tags' magics */
 	struct rnd_state rnd;	/* the helpers', under main's control */
 	char *report;
 	size_t len;
@@ -295,9 +302,13 @@ static u64 tt_take(struct bufpool_buf *buf, u32 id, u32 seq)
 	u64 tag = TT_HELD(id, seq), old;
 
 	old = atomic64_xchg(&h->tag, tag);
-	if (tt_tag_taken(old))
-		tt_err("pool '%s': buffer handed out while held (tag %llx)",
-		       bufpool_name(bufpool_buf_pool(buf)), old);
+	if (tt_tag_taken(old)) {
+		tt_err("pool '%s': buffer handed out while held (tag %llx, taken by %x seq %x on CPU %d, last taken on CPU %d)",
+		       bufpool_name(bufpool_buf_pool(buf)), old, id, seq,
+		       raw_smp_processor_id(), h->cpu);
+		if (atomic_read(&tt.errors) < 3)
+			dump_stack();
+	}
 	h->buf = buf;
 	h->cpu = raw_smp_processor_id();
 	return tag;
@@ -709,17 +720,17 @@ static void tt_op_big_bulk(struct tt_worker *w)
 	err = bufpool_alloc_bulk_wait(tp->pool, GFP_KERNEL, n, w->big,
 				      tt_rand(&w->rnd, 2) ? TASK_INTERRUPTIBLE :
 				      TASK_KILLABLE,
-				      msecs_to_jiffies(5 + tt_rand(&w->rnd, 30)));
+				      msecs_to_jiffies(2 + tt_rand(&w->rnd, 20)));
 	tt_count(TT_BIG_BULK, 1);
 	tt_result(tp, err, n);
 	if (err)
 		return;
 	tt_count(TT_BIG_BULK_DONE, 1);
-	for (i = 0; i < n; i++) {
-		struct tt_hdr *h = bufpool_buf_data(w->big[i]);
-
-		tt_retag(h, tt_take(w->big[i], w->id, ++w->seq), TT_TAG_FREE);
-	}
+	/* All taken before any is let go: one handed out twice is seen. */
+	for (i = 0; i < n; i++)
+		w->big_tags[i] = tt_take(w->big[i], w->id, ++w->seq);
+	for (i = 0; i < n; i++)
+		tt_retag(bufpool_buf_data(w->big[i]), w->big_tags[i], TT_TAG_FREE);
 	bufpool_put_bulk(n, w->big);
 	tt_count(TT_PUT, n);
 }
@@ -1366,7 +1377,7 @@ static void tt_check_all_reachable(struct tt_pool *tp)
 	for (i = 1; i < cap; i++)
 		tt_put(bufpool_buf_data(all[i]), tags[i]);
 out:
-	kfree(tags);
+	kfree_sensitive(tags);
 	kfree(all);
 }
 
@@ -1377,17 +1388,17 @@ out:
  * CPU: at least two buffers per possible CPU (@per_cpu raises the cap to
  * that many per possible CPU where it is less), and no
  * BUFPOOL_F_NO_MAGAZINES. TT_BIG_POOL's magazines hold fewer than its cap
- * (128 KiB of 4 KiB buffers and more: 32 slots at most), for the bulk
- * requests past a magazine; TT_CAP_POOL has the smallest cap that still
- * caches, so that the workers keep it at its cap.
+ * (64 slots at most), for the bulk requests past a magazine, which are
+ * past BUFPOOL_LOCKED_MAX too; TT_CAP_POOL has the smallest cap that
+ * still caches, so that the workers keep it at its cap.
  */
 static const struct {
 	struct bufpool_params p;
 	unsigned int per_cpu;
 	bool cache;
 } tt_layouts[TT_POOLS] = {
-	{ { .buf_size = 64, .max_bufs = 16, .min_bufs = 4 }, 4, true },
-	{ { .buf_size = 4096, .max_bufs = 40, .flags = BUFPOOL_F_POISON }, 2, true },
+	{ { .buf_size = 64, .max_bufs = 96, .min_bufs = 4 }, 4, true },
+	{ { .buf_size = 4096, .max_bufs = 8, .flags = BUFPOOL_F_POISON }, 2, true },
 	{ { .buf_size = 200, .max_bufs = 12, .min_bufs = 2,
 	    .flags = BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP }, 0, false },
 	{ { .buf_size = 64, .max_bufs = 2 }, 2, true },
@@ -1449,8 +1460,12 @@ static void tt_destroy_pools(void)
 /* Wait for the buffers in flight to land, and take the handed-over ones. */
 static void tt_settle(void)
 {
-	struct tt_worker w = { .id = TT_MAIN_ID };
+	/* Main's, and too big for its stack. */
+	static struct tt_worker w;
 	unsigned int ms;
+
+	memset(&w, 0, sizeof(w));
+	w.id = TT_MAIN_ID;
 
 	for (ms = 0; ms < TT_LIVENESS_MS; ms++) {
 		do {
@@ -1499,7 +1514,8 @@ static void tt_stop_workers(void)
 		wait_for_completion(&tt.workers[i].done);
 		tt_stop(tt.workers[i].task);
 	}
-	kfree(tt.workers);
+	/* Their tags, which the next pools' memory may be. */
+	kfree_sensitive(tt.workers);
 	tt.workers = NULL;
 }
 
@@ -1572,6 +1588,7 @@ static void tt_coverage(unsigned int phase, const u64 *before)
 
 static void tt_phase(unsigned int phase)
 {
+	ktime_t start = ktime_get();
 	u64 before[TT_NR];
 	struct task_struct *pressure = NULL, *plug = NULL, *churner = NULL;
 	int errors = atomic_read(&tt.errors);
@@ -1579,6 +1596,7 @@ static void tt_phase(unsigned int phase)
 
 	for (i = 0; i < TT_NR; i++)
 		before[i] = atomic64_read(&tt.stat[i]);
+	tt.gen = (tt.gen + 1) & 0x7ff;
 	if (tt_create_pools(phase) || tt_start_workers()) {
 		tt_err("phase %u could not start", phase);
 		goto out;
@@ -1601,6 +1619,7 @@ static void tt_phase(unsigned int phase)
 	tt_notify_quiesce(&tt.irq_req);
 	tt_atimer_drain();
 	tt_settle();
+	tt_print("# phase_%u: ms %lld\n", phase, ktime_ms_delta(ktime_get(), start));
 	tt_coverage(phase, before);
 	for (i = 0; i < TT_POOLS; i++) {
 		tt_check_stats(&tt.pools[i], 0);
@@ -1648,6 +1667,7 @@ static int __init tt_init(void)
 	if (!seed)
 		seed = get_random_u32() | 1;
 	prandom_seed_state(&tt.rnd, seed);
+	tt.gen = get_random_u32();
 	init_llist_head(&tt.irq_list);
 	init_llist_head(&tt.softirq_list);
 	init_llist_head(&tt.hand_list);
