@@ -96,7 +96,7 @@ MODULE_PARM_DESC(faults, "make workers subject to fault injection (task filter)"
 #define TT_IRQ_HOLD	2	/* buffers the allocating hrtimer holds */
 #define TT_LIVENESS_MS	10000	/* what must happen, must within this */
 #define TT_IRQ_NS	(50 * NSEC_PER_USEC)
-#define TT_ATIMER_NS	(500 * NSEC_PER_USEC)
+#define TT_ATIMER_NS	(1000 * NSEC_PER_USEC)
 #define TT_CHURN_ID	0xffffU
 #define TT_MAIN_ID	0xfffeU
 #define TT_NOTIFY_ID	0xfffdU
@@ -828,11 +828,11 @@ static void tt_op(struct tt_worker *w)
 	struct tt_pool *tp = &tt.pools[r < TT_POOLS ? r : TT_CAP_POOL];
 
 	r = tt_rand(&w->rnd, 100);
-	if (r < 4) {
+	if (r < 3) {
 		tt_op_notify(w, tp);
 		return;
 	}
-	if (r < 6) {
+	if (r < 4) {
 		tt_op_big_bulk(w);
 		return;
 	}
