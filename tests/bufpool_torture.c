@@ -1565,6 +1565,10 @@ static void tt_coverage(unsigned int phase, const u64 *before)
 		tt_print("# phase_%u: pool %s hits %llu steals %llu sweeps %llu handoffs %llu\n",
 			 phase, tp->name, st.mag_hits, st.steals, st.sweeps,
 			 st.handoffs);
+		/* Counted as hits, the slow path would fake the coverage. */
+		if (!tt_mag_size(tp) && st.mag_hits)
+			tt_err("phase %u: pool '%s' has no magazines and counts %llu magazine hits",
+			       phase, tp->name, st.mag_hits);
 		if (!tt_layouts[i].cache)
 			continue;
 		if (!st.mag_hits)
