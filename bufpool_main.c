@@ -1133,9 +1133,12 @@ static void bufpool_notify_run(struct irq_work *work)
 	int err = req->err;
 
 	/* Handed over, the buffers are in use: the pool stays meanwhile. */
-	if (!err)
+	if (!err) {
+		/* No hit: the slow path served them (mag_hits). */
+		this_cpu_add(req->pool->mags->misses, req->w.want);
 		bufpool_hand_out(req->pool, req->w.want, req->w.bufs, 0,
 				 BUFPOOL_PATH_SLOW, req->ip);
+	}
 	/*
 	 * From here @nb is its owner's: it may queue it again at once. Pairs
 	 * with the acquire in bufpool_alloc_notify().
@@ -1226,6 +1229,8 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 	if (err)
 		return err;
 	path = BUFPOOL_PATH_SLOW;
+	/* Counted once handed out, as bufpool_take_miss() does. */
+	this_cpu_add(pool->mags->misses, n);
 ready:
 	bufpool_hand_out(pool, n, bufs, 0, path, _RET_IP_);
 	return 0;

@@ -774,6 +774,55 @@ static void bs_holders_notify(struct kunit *test)
 }
 
 /*
+ * Catches the buffers of a notify request served by the slow path, at
+ * once or through its callback, counted as magazine hits (mag_hits is
+ * @allocs + @frees - @mag_misses): none of them is, and a pool without
+ * magazines has none at all.
+ */
+static void bs_notify_misses(struct kunit *test)
+{
+	static const unsigned int flags[] = { 0, BUFPOOL_F_NO_MAGAZINES };
+	struct bufpool_stats a, b;
+	struct bufpool *pool;
+	unsigned int f;
+
+	bs_nb = kunit_kzalloc(test, sizeof(*bs_nb), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bs_nb);
+	for (f = 0; f < ARRAY_SIZE(flags); f++) {
+		/* Two per possible CPU or more: magazines, but for the flag. */
+		pool = bs_create(test, max(8U, 2 * num_possible_cpus()), 0,
+				 flags[f]);
+		bufpool_notify_init(bs_nb, bs_nb_fn);
+		/* Nothing idle: the slow path grows the pool, at once. */
+		a = bs_stats(pool);
+		KUNIT_ASSERT_EQ(test, bs_site_notify(pool), 0);
+		b = bs_stats(pool);
+		KUNIT_EXPECT_EQ(test, b.allocs - a.allocs, 2);
+		KUNIT_EXPECT_EQ(test, b.mag_hits, a.mag_hits);
+		bs_keep(test, bs_nb_bufs[0]);
+		bs_keep(test, bs_nb_bufs[1]);
+		while (bs_stats(pool).in_use < max(8U, 2 * num_possible_cpus()))
+			bs_keep(test, bufpool_alloc(pool, GFP_KERNEL));
+		/* At the cap: queued, served by two puts, through its callback. */
+		reinit_completion(&bs_nb_done);
+		a = bs_stats(pool);
+		KUNIT_ASSERT_EQ(test, bs_site_notify(pool), 1);
+		bs_put_last(test);
+		bs_put_last(test);
+		KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&bs_nb_done, BS_WAIT));
+		b = bs_stats(pool);
+		KUNIT_EXPECT_EQ(test, b.allocs - a.allocs, 2);
+		KUNIT_EXPECT_EQ(test, b.frees - a.frees, 2);
+		KUNIT_EXPECT_EQ(test, b.mag_hits, a.mag_hits);
+		if (flags[f])
+			KUNIT_EXPECT_EQ(test, b.mag_hits, 0);
+		bufpool_notify_cancel(bs_nb);
+		bs_keep(test, bs_nb_bufs[0]);
+		bs_keep(test, bs_nb_bufs[1]);
+	}
+}
+
+/*
  * Catches a holders file that does not name the call sites, miscounts
  * them, or ages them wrong: a line per site, most first, with its count,
  * the age of its oldest buffer and its symbol.
@@ -882,6 +931,7 @@ static struct kunit_case bs_counter_cases[] = {
 	KUNIT_CASE(bs_fails_dying),
 	KUNIT_CASE(bs_fails_nomem),
 	KUNIT_CASE(bs_high_watermark),
+	KUNIT_CASE(bs_notify_misses),
 	{}
 };
 

@@ -9,7 +9,11 @@
  * once, wait with short timeouts or are cut short by signals, bulk ones,
  * puts from the worker, from a hard-IRQ hrtimer, from a tasklet and from
  * another CPU by IPI, buffers handed from worker to worker, with and
- * without an extra reference. Beside them, one thread runs the pools'
+ * without an extra reference, bulk waits larger than a magazine, notify
+ * requests (issued, served, cancelled). A hard-IRQ hrtimer allocates with
+ * GFP_ATOMIC from a pool the workers keep at its cap, puts what it got at
+ * its next run, and issues notify requests of its own. Beside them, one
+ * thread runs the pools'
  * shrinkers, samples their invariants under the pool lock and signals the
  * workers; one takes CPUs offline and online again; one creates and
  * destroys pools of its own while their buffers are still out, with a
@@ -22,6 +26,15 @@
  * once (a walk of its depot and magazines), its counters must equal the
  * test's own, all its buffers must be reachable from one CPU, and a waiter
  * must sleep only while no buffer is free and be served by the next put.
+ *
+ * What each phase exercised is printed, from the pools' own counters
+ * (bufpool_get_stats(), read before the phase-end checks, which would add
+ * to them) and the test's: magazine hits, steals, sweeps, hand-offs, notify
+ * requests by context and pool state, hard-IRQ allocations that succeeded
+ * and that failed, bulk requests larger than a magazine. A phase fails if
+ * a pool that must cache per CPU has no magazines, if some online CPU's
+ * magazine never held a buffer, or if a path it claims to cover ran zero
+ * times.
  *
  * With faults=1 the workers and the pool churner are subject to bufpool's
  * fault point and to failslab (tests/torture.sh sets their rate, with the
@@ -74,17 +87,30 @@ static bool faults;
 module_param(faults, bool, 0444);
 MODULE_PARM_DESC(faults, "make workers subject to fault injection (task filter)");
 
-#define TT_POOLS	3
+#define TT_POOLS	4
+#define TT_BIG_POOL	0	/* its magazines are smaller than its cap */
+#define TT_CAP_POOL	3	/* kept at its cap; the hard-IRQ allocations' */
 #define TT_HOLD		8	/* buffers one worker holds at most */
 #define TT_BULK		4	/* largest bulk request */
+#define TT_BIG		128	/* largest bulk request past a magazine */
+#define TT_IRQ_HOLD	2	/* buffers the allocating hrtimer holds */
 #define TT_LIVENESS_MS	10000	/* what must happen, must within this */
 #define TT_IRQ_NS	(50 * NSEC_PER_USEC)
+#define TT_ATIMER_NS	(1000 * NSEC_PER_USEC)
 #define TT_CHURN_ID	0xffffU
 #define TT_MAIN_ID	0xfffeU
+#define TT_NOTIFY_ID	0xfffdU
+#define TT_IRQ_ID	0xfffcU
+#define TT_REPORT_SIZE	(16 * PAGE_SIZE)
 
 /* Tags: who holds a buffer, in its first 8 bytes while the test has it. */
-#define TT_HELD_MAGIC	0xb71dULL
-#define TT_SENT_MAGIC	0xb71eULL
+/*
+ * The magics change with each phase and each load (tt.gen): a fresh
+ * buffer's data is whatever its memory held before, a freed worker's
+ * tags among others, which must not read as taken.
+ */
+#define TT_HELD_MAGIC	(0xb000ULL | tt.gen << 1)
+#define TT_SENT_MAGIC	(TT_HELD_MAGIC | 1)
 #define TT_TAG_FREE	0x7ee7ee7ee7ee7ee7ULL
 #define TT_HELD(id, seq)	((TT_HELD_MAGIC << 48) | ((u64)(id) << 32) | (seq))
 #define TT_SENT(kind)		((TT_SENT_MAGIC << 48) | (kind))
@@ -113,8 +139,27 @@ struct tt_pool {
 	atomic64_t fails;	/* calls that got none */
 };
 
+/*
+ * A notify request and what it is handed. Its state is the test's: only
+ * an IDLE request is issued, by its owner (a worker, or the hrtimer);
+ * only a QUEUED one is cancelled, by anyone who turns it CANCELLING; the
+ * callback, or a cancel that dequeued it, makes it IDLE again.
+ */
+enum tt_rq_state { TT_RQ_IDLE, TT_RQ_ISSUING, TT_RQ_QUEUED, TT_RQ_CANCELLING };
+
+struct tt_nreq {
+	struct bufpool_notify nb;
+	atomic_t state;
+	struct tt_pool *tp;
+	unsigned int n;
+	struct bufpool_buf *bufs[TT_BIG];
+};
+
 struct tt_worker {
 	struct task_struct *task;
+	struct tt_nreq req;
+	struct bufpool_buf *big[TT_BIG];
+	u64 big_tags[TT_BIG];
 	u32 id;
 	u32 seq;
 	struct rnd_state rnd;
@@ -130,7 +175,19 @@ enum tt_stat {
 	TT_PUT_IPI, TT_HANDED, TT_SHARED, TT_CROSS_CPU, TT_WAITS, TT_TIMEOUTS,
 	TT_EINTR, TT_EAGAIN, TT_ESHUTDOWN, TT_SIGNALS, TT_HOTPLUG, TT_CREATED,
 	TT_DESTROYED, TT_DESTROYED_BUSY, TT_CREATE_ENOMEM, TT_GROW_FAILS,
-	TT_SCANS, TT_SHRUNK, TT_SAMPLES, TT_FLAGGED, TT_NR,
+	TT_SCANS, TT_SHRUNK, TT_SAMPLES, TT_SAMPLES_WAKING, TT_FLAGGED,
+	/* the hard-IRQ allocations, from the pool at its cap */
+	TT_IRQ_ALLOC_OK, TT_IRQ_ALLOC_FAIL,
+	/* notify requests: by context and pool state, then outcomes */
+	TT_NOTIFY_TASK_BELOW, TT_NOTIFY_TASK_CAP, TT_NOTIFY_TASK_SLEEPERS,
+	TT_NOTIFY_IRQ_BELOW, TT_NOTIFY_IRQ_CAP, TT_NOTIFY_IRQ_SLEEPERS,
+	TT_NOTIFY_NOW, TT_NOTIFY_QUEUED, TT_NOTIFY_DONE, TT_NOTIFY_CANCELLED,
+	TT_NOTIFY_CANCEL_LATE, TT_NOTIFY_BIG_DONE,
+	/* bulk waits of more than a magazine holds */
+	TT_BIG_BULK, TT_BIG_BULK_DONE,
+	/* the pools' own counters, summed at each phase's end */
+	TT_MAG_HITS, TT_MAG_MISSES, TT_STEALS, TT_SWEEPS, TT_BARGES,
+	TT_HANDOFFS, TT_EMPTY_WAKEUPS, TT_FAILS_EXHAUSTED, TT_NR,
 };
 
 static const char * const tt_stat_names[TT_NR] = {
@@ -140,7 +197,40 @@ static const char * const tt_stat_names[TT_NR] = {
 	"eshutdown", "signals", "hotplug_cycles", "pools_created",
 	"pools_destroyed", "destroyed_with_buffers_out", "create_enomem",
 	"grow_fails", "shrink_scans", "shrink_freed", "invariant_samples",
-	"caches_flagged_failslab",
+	"samples_head_waking", "caches_flagged_failslab",
+	"hardirq_allocs_ok", "hardirq_allocs_failed",
+	"notify_task_below_cap", "notify_task_at_cap", "notify_task_with_sleepers",
+	"notify_hardirq_below_cap", "notify_hardirq_at_cap",
+	"notify_hardirq_with_sleepers",
+	"notify_got_at_once", "notify_queued", "notify_completed",
+	"notify_cancelled", "notify_cancel_after_callback",
+	"notify_past_magazine_completed",
+	"bulk_past_magazine", "bulk_past_magazine_completed",
+	"mag_hits", "mag_misses", "steals", "sweeps", "barges", "handoffs",
+	"empty_wakeups", "fails_exhausted",
+};
+
+/*
+ * What each phase prints of its own, and must have run at least once:
+ * the paths this torture claims to cover.
+ */
+static const struct {
+	enum tt_stat stat;
+	bool must;
+} tt_claims[] = {
+	{ TT_MAG_HITS, true }, { TT_MAG_MISSES, true }, { TT_STEALS, true },
+	{ TT_SWEEPS, true }, { TT_HANDOFFS, true }, { TT_BARGES, false },
+	{ TT_EMPTY_WAKEUPS, false }, { TT_FAILS_EXHAUSTED, true },
+	{ TT_WAITS, true }, { TT_TIMEOUTS, true }, { TT_EINTR, true },
+	{ TT_PUT_IRQ, true }, { TT_PUT_SOFTIRQ, true }, { TT_PUT_IPI, true },
+	{ TT_IRQ_ALLOC_OK, true }, { TT_IRQ_ALLOC_FAIL, true },
+	{ TT_NOTIFY_TASK_BELOW, true }, { TT_NOTIFY_TASK_CAP, true },
+	{ TT_NOTIFY_TASK_SLEEPERS, true }, { TT_NOTIFY_IRQ_BELOW, true },
+	{ TT_NOTIFY_IRQ_CAP, true }, { TT_NOTIFY_IRQ_SLEEPERS, true },
+	{ TT_NOTIFY_NOW, true }, { TT_NOTIFY_QUEUED, true },
+	{ TT_NOTIFY_DONE, true }, { TT_NOTIFY_CANCELLED, true },
+	{ TT_NOTIFY_CANCEL_LATE, false }, { TT_NOTIFY_BIG_DONE, false },
+	{ TT_BIG_BULK, true }, { TT_BIG_BULK_DONE, true },
 };
 
 static struct {
@@ -150,11 +240,21 @@ static struct {
 	struct llist_head irq_list, softirq_list, hand_list, late_list;
 	unsigned long irq_armed;
 	struct hrtimer timer;
+	/* The allocating hrtimer's: nobody else's while it runs. */
+	struct hrtimer atimer;
+	bool atimer_on;
+	struct rnd_state irq_rnd;
+	unsigned int irq_nheld;
+	struct bufpool_buf *irq_held[TT_IRQ_HOLD];
+	u64 irq_tags[TT_IRQ_HOLD];
+	u32 irq_seq;
+	struct tt_nreq irq_req;
 	struct tasklet_struct tasklet;
 	wait_queue_head_t late_wq;
 	atomic_t in_transit;
 	atomic64_t stat[TT_NR];
 	atomic_t errors;
+	u16 gen;		/* 11 bits, for the tags' magics */
 	struct rnd_state rnd;	/* the helpers', under main's control */
 	char *report;
 	size_t len;
@@ -176,7 +276,7 @@ static __printf(1, 2) void tt_print(const char *fmt, ...)
 	va_list args;
 
 	va_start(args, fmt);
-	tt.len += vscnprintf(tt.report + tt.len, PAGE_SIZE * 4 - tt.len, fmt, args);
+	tt.len += vscnprintf(tt.report + tt.len, TT_REPORT_SIZE - tt.len, fmt, args);
 	va_end(args);
 }
 
@@ -202,9 +302,13 @@ static u64 tt_take(struct bufpool_buf *buf, u32 id, u32 seq)
 	u64 tag = TT_HELD(id, seq), old;
 
 	old = atomic64_xchg(&h->tag, tag);
-	if (tt_tag_taken(old))
-		tt_err("pool '%s': buffer handed out while held (tag %llx)",
-		       bufpool_name(bufpool_buf_pool(buf)), old);
+	if (tt_tag_taken(old)) {
+		tt_err("pool '%s': buffer handed out while held (tag %llx, taken by %x seq %x on CPU %d, last taken on CPU %d)",
+		       bufpool_name(bufpool_buf_pool(buf)), old, id, seq,
+		       raw_smp_processor_id(), h->cpu);
+		if (atomic_read(&tt.errors) < 3)
+			dump_stack();
+	}
 	h->buf = buf;
 	h->cpu = raw_smp_processor_id();
 	return tag;
@@ -341,6 +445,218 @@ static void tt_result(struct tt_pool *tp, int err, unsigned int n)
 	}
 }
 
+/* Notify requests */
+
+/* Slots a magazine of @tp's pool has: 0 without magazines. */
+static unsigned int tt_mag_size(struct tt_pool *tp)
+{
+	return tp->pool->mag_mask ? tp->pool->mag_mask + 1 : 0;
+}
+
+/*
+ * The state a request finds its pool in, under the pool lock: 0 below
+ * its cap or with a buffer in the depot, 1 at its cap with none there, 2
+ * with a sleeper queued (and so every magazine bypassed).
+ */
+static unsigned int tt_pool_state(struct tt_pool *tp)
+{
+	struct bufpool *pool = tp->pool;
+	struct bufpool_waiter *wt;
+	unsigned int state = 0;
+	unsigned long flags;
+
+	bufpool_depot_lock(pool, flags);
+	list_for_each_entry(wt, &pool->waiters, node) {
+		if (wt->task) {
+			state = 2;
+			break;
+		}
+	}
+	if (!state && pool->backed >= pool->max_bufs && !pool->nr_free)
+		state = 1;
+	bufpool_depot_unlock(pool, flags);
+	return state;
+}
+
+/* The request holds its buffers: tagged, they go to the workers. */
+static void tt_notify_deliver(struct tt_nreq *r, u32 id)
+{
+	unsigned int i;
+
+	atomic64_add(r->n, &r->tp->allocs);
+	for (i = 0; i < r->n; i++)
+		tt_send(r->bufs[i], tt_take(r->bufs[i], id, i), TT_VIA_HAND,
+			&tt.hand_list);
+	if (r->n > tt_mag_size(r->tp))
+		tt_count(TT_NOTIFY_BIG_DONE, 1);
+}
+
+/*
+ * From an irq_work: hard IRQ, interrupts off (a CPU going offline runs
+ * its irq_work so too), or the irq_work thread on PREEMPT_RT.
+ */
+static void tt_notify_fn(struct bufpool_notify *nb, int err)
+{
+	struct tt_nreq *r = container_of(nb, struct tt_nreq, nb);
+
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) && !irqs_disabled())
+		tt_err("a notify callback ran with interrupts on");
+	if (err) {
+		/* The phase's pools are not destroyed under their requests. */
+		tt_err("pool '%s': a notify request of %u failed with %d",
+		       r->tp->name, r->n, err);
+	} else {
+		tt_notify_deliver(r, TT_NOTIFY_ID);
+		tt_count(TT_NOTIFY_DONE, 1);
+	}
+	/* Its buffers are delivered: the owner may issue it again. */
+	atomic_set_release(&r->state, TT_RQ_IDLE);
+}
+
+static void tt_notify_setup(struct tt_nreq *r)
+{
+	bufpool_notify_init(&r->nb, tt_notify_fn);
+	atomic_set(&r->state, TT_RQ_IDLE);
+}
+
+/* Ask @tp for @n buffers through @r, if it is idle: from task or hard IRQ. */
+static void tt_notify_issue(struct tt_nreq *r, struct tt_pool *tp,
+			    unsigned int n, bool irq)
+{
+	int err;
+
+	if (atomic_cmpxchg(&r->state, TT_RQ_IDLE, TT_RQ_ISSUING) != TT_RQ_IDLE)
+		return;
+	r->tp = tp;
+	r->n = n;
+	tt_count((irq ? TT_NOTIFY_IRQ_BELOW : TT_NOTIFY_TASK_BELOW) +
+		 tt_pool_state(tp), 1);
+	err = bufpool_alloc_notify(tp->pool, n, r->bufs, &r->nb);
+	if (err == -EINPROGRESS) {
+		tt_count(TT_NOTIFY_QUEUED, 1);
+		/* Unless its callback already ran. */
+		atomic_cmpxchg(&r->state, TT_RQ_ISSUING, TT_RQ_QUEUED);
+		return;
+	}
+	if (!err) {
+		tt_notify_deliver(r, irq ? TT_IRQ_ID : TT_NOTIFY_ID);
+		tt_count(TT_NOTIFY_NOW, 1);
+	} else {
+		tt_err("pool '%s': a notify request of %u failed with %d",
+		       tp->name, n, err);
+	}
+	atomic_set_release(&r->state, TT_RQ_IDLE);
+}
+
+/* Take @r out of its queue if it is there; process context. */
+static void tt_notify_cancel(struct tt_nreq *r)
+{
+	if (atomic_cmpxchg(&r->state, TT_RQ_QUEUED, TT_RQ_CANCELLING) !=
+	    TT_RQ_QUEUED)
+		return;
+	if (bufpool_notify_cancel(&r->nb)) {
+		/* Its callback will not run: what it held went back. */
+		tt_count(TT_NOTIFY_CANCELLED, 1);
+		atomic_set_release(&r->state, TT_RQ_IDLE);
+		return;
+	}
+	/* Its callback ran, and has returned. */
+	tt_count(TT_NOTIFY_CANCEL_LATE, 1);
+	if (atomic_read_acquire(&r->state) != TT_RQ_IDLE)
+		tt_err("a notify cancel returned before the callback did");
+}
+
+/*
+ * @r idle for good, its owner done issuing: cancelled if queued, else its
+ * callback waited for. A request neither served nor cancelable in time is
+ * a lost notification.
+ */
+static void tt_notify_quiesce(struct tt_nreq *r)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < TT_LIVENESS_MS; ms++) {
+		tt_notify_cancel(r);
+		if (atomic_read_acquire(&r->state) == TT_RQ_IDLE)
+			break;
+		usleep_range(1000, 2000);
+	}
+	if (atomic_read_acquire(&r->state) != TT_RQ_IDLE)
+		tt_err("pool '%s': a notify request of %u is stuck in state %d",
+		       r->tp->name, r->n, atomic_read(&r->state));
+	/* The irq_work that ran its callback is done with it too. */
+	bufpool_notify_cancel(&r->nb);
+}
+
+/* How many buffers to ask @tp for at once: a magazine or more, at times. */
+static unsigned int tt_notify_n(struct rnd_state *rnd, struct tt_pool *tp)
+{
+	unsigned int mag = tt_mag_size(tp), cap = tp->p.max_bufs;
+
+	if (mag && mag < cap && !tt_rand(rnd, 4))
+		return mag + 1 + tt_rand(rnd, cap - mag);
+	return min_t(unsigned int, 1 + tt_rand(rnd, TT_BULK), cap);
+}
+
+/* The hard-IRQ allocations */
+
+/*
+ * Every TT_ATIMER_NS while the phase runs, in hard IRQ: put what it got
+ * the last time, take one or two with GFP_ATOMIC from the pool the
+ * workers keep at its cap (hard IRQ never grows a pool, so below the cap
+ * too only what is idle is to be had), and now and then a notify request.
+ */
+static enum hrtimer_restart tt_atimer_fn(struct hrtimer *timer)
+{
+	struct tt_pool *tp = &tt.pools[TT_CAP_POOL];
+	struct bufpool_buf *bufs[TT_IRQ_HOLD];
+	unsigned int i, n;
+	int err;
+	u32 r;
+
+	if (!in_hardirq())
+		tt_err("the allocating hrtimer ran outside hard IRQ");
+	for (i = 0; i < tt.irq_nheld; i++)
+		tt_put(bufpool_buf_data(tt.irq_held[i]), tt.irq_tags[i]);
+	tt_count(TT_PUT_IRQ, tt.irq_nheld);
+	tt.irq_nheld = 0;
+	r = tt_rand(&tt.irq_rnd, 100);
+	n = r < 25 ? TT_IRQ_HOLD : 1;
+	if (n == 1) {
+		bufs[0] = bufpool_alloc(tp->pool, GFP_ATOMIC);
+		err = bufs[0] ? 0 : -EAGAIN;
+	} else {
+		err = bufpool_alloc_bulk(tp->pool, GFP_ATOMIC, n, bufs);
+	}
+	tt_result(tp, err, n);
+	tt_count(err ? TT_IRQ_ALLOC_FAIL : TT_IRQ_ALLOC_OK, 1);
+	for (; !err && tt.irq_nheld < n; tt.irq_nheld++) {
+		tt.irq_held[tt.irq_nheld] = bufs[tt.irq_nheld];
+		tt.irq_tags[tt.irq_nheld] = tt_take(bufs[tt.irq_nheld], TT_IRQ_ID,
+						    ++tt.irq_seq);
+	}
+	if (r >= 70) {
+		struct tt_pool *np = &tt.pools[tt_rand(&tt.irq_rnd, TT_POOLS)];
+
+		tt_notify_issue(&tt.irq_req, np, tt_notify_n(&tt.irq_rnd, np), true);
+	}
+	if (!READ_ONCE(tt.atimer_on))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(TT_ATIMER_NS));
+	return HRTIMER_RESTART;
+}
+
+/* After hrtimer_cancel(): what it held goes back. */
+static void tt_atimer_drain(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < tt.irq_nheld; i++)
+		tt_put(bufpool_buf_data(tt.irq_held[i]), tt.irq_tags[i]);
+	tt_count(TT_PUT, tt.irq_nheld);
+	tt.irq_nheld = 0;
+}
+
 static void tt_op_alloc(struct tt_worker *w, struct tt_pool *tp, u32 how)
 {
 	static const unsigned int states[] = {
@@ -385,6 +701,47 @@ static void tt_op_bulk(struct tt_worker *w, struct tt_pool *tp, bool wait)
 	tt_result(tp, err, n);
 	for (i = 0; !err && i < n; i++)
 		tt_hold(w, bufs[i]);
+}
+
+/*
+ * All or nothing, more than a magazine holds and up to the cap, waiting:
+ * served by returned buffers kept for it in line while others come and
+ * go, or timed out and given back. Put at once, as one bulk.
+ */
+static void tt_op_big_bulk(struct tt_worker *w)
+{
+	struct tt_pool *tp = &tt.pools[TT_BIG_POOL];
+	unsigned int mag = tt_mag_size(tp), cap = tp->p.max_bufs, n, i;
+	int err;
+
+	if (!mag || mag >= cap)
+		return;	/* the phase fails on that already */
+	n = mag + 1 + tt_rand(&w->rnd, cap - mag);
+	err = bufpool_alloc_bulk_wait(tp->pool, GFP_KERNEL, n, w->big,
+				      tt_rand(&w->rnd, 2) ? TASK_INTERRUPTIBLE :
+				      TASK_KILLABLE,
+				      msecs_to_jiffies(2 + tt_rand(&w->rnd, 20)));
+	tt_count(TT_BIG_BULK, 1);
+	tt_result(tp, err, n);
+	if (err)
+		return;
+	tt_count(TT_BIG_BULK_DONE, 1);
+	/* All taken before any is let go: one handed out twice is seen. */
+	for (i = 0; i < n; i++)
+		w->big_tags[i] = tt_take(w->big[i], w->id, ++w->seq);
+	for (i = 0; i < n; i++)
+		tt_retag(bufpool_buf_data(w->big[i]), w->big_tags[i], TT_TAG_FREE);
+	bufpool_put_bulk(n, w->big);
+	tt_count(TT_PUT, n);
+}
+
+/* A notify request of the worker's own: issued, or cancelled if queued. */
+static void tt_op_notify(struct tt_worker *w, struct tt_pool *tp)
+{
+	if (atomic_read(&w->req.state) == TT_RQ_QUEUED && tt_rand(&w->rnd, 3))
+		tt_notify_cancel(&w->req);
+	else
+		tt_notify_issue(&w->req, tp, tt_notify_n(&w->rnd, tp), false);
 }
 
 /* Hand a held buffer on: to another CPU, IRQ, softirq or worker. */
@@ -466,9 +823,20 @@ static void tt_put_all(struct tt_worker *w)
 
 static void tt_op(struct tt_worker *w)
 {
-	struct tt_pool *tp = &tt.pools[tt_rand(&w->rnd, TT_POOLS)];
-	u32 r = tt_rand(&w->rnd, 100);
+	/* The pool at its cap twice as often: the workers keep it there. */
+	u32 r = tt_rand(&w->rnd, TT_POOLS + 1);
+	struct tt_pool *tp = &tt.pools[r < TT_POOLS ? r : TT_CAP_POOL];
 
+	r = tt_rand(&w->rnd, 100);
+	if (r < 3) {
+		tt_op_notify(w, tp);
+		return;
+	}
+	if (r < 4) {
+		tt_op_big_bulk(w);
+		return;
+	}
+	r = tt_rand(&w->rnd, 100);
 	if (r < 45 && w->nheld == TT_HOLD)
 		r = 45 + tt_rand(&w->rnd, 55);
 	else if (r >= 45 && r < 95 && !w->nheld)
@@ -509,6 +877,7 @@ static int tt_worker_fn(void *arg)
 		if (!(i % 32))
 			cond_resched();
 	}
+	tt_notify_quiesce(&w->req);
 	tt_put_all(w);
 	complete_all(&w->done);	/* waited for twice */
 	while (!kthread_should_stop()) {
@@ -567,16 +936,31 @@ static unsigned long tt_shrink(struct bufpool *pool, unsigned long n)
  * lock holds of its own slow path). A first waiter asleep and not woken,
  * or a notify request, which never takes for itself, with buffers idle
  * is a lost wakeup: nobody will come for them.
+ *
+ * Running includes TASK_WAKING: a wakeup sent to another CPU's queue
+ * leaves the task so until that CPU takes it, which under TCG may be a
+ * while. A bulk waiter handed BUFPOOL_LOCKED_MAX buffers in one go is
+ * woken so, to take the rest itself (bufpool_depot_next_head_locked()),
+ * without @woken: with bulk requests past 32 buffers, samples see it.
+ * On PREEMPT_RT, TASK_RTLOCK_WAIT is a running task blocked on a
+ * spinlock_t. @waking counts the samples that needed either.
  */
-static bool tt_idle_while_waiting_ok(struct bufpool *pool)
+static bool tt_idle_while_waiting_ok(struct bufpool *pool, bool *waking)
 {
 	struct bufpool_waiter *head;
+	unsigned int state;
 
 	head = list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
 					node);
 	if (!head || !pool->nr_free)
 		return true;
-	return head->task && (head->woken || task_is_running(head->task));
+	if (!head->task)
+		return false;
+	if (head->woken)
+		return true;
+	state = READ_ONCE(head->task->__state);
+	*waking = state == TASK_WAKING || state == TASK_RTLOCK_WAIT;
+	return state == TASK_RUNNING || *waking;
 }
 
 /*
@@ -586,26 +970,70 @@ static bool tt_idle_while_waiting_ok(struct bufpool *pool)
  * of handed or woken for (a lost wakeup), the shrinker eating the
  * reserve, growth past the cap.
  */
+/* The head of the queue as a sample saw it, for the report. */
+struct tt_head {
+	pid_t pid;
+	unsigned int state;
+	unsigned int want, got;
+	bool handoff, woken, passed, submitting;
+	unsigned int bypass;
+};
+
+static void tt_head_read(struct bufpool *pool, struct tt_head *hd)
+{
+	struct bufpool_waiter *head;
+
+	memset(hd, 0, sizeof(*hd));
+	head = list_first_entry_or_null(&pool->waiters, struct bufpool_waiter,
+					node);
+	if (!head)
+		return;
+	hd->pid = head->task ? task_pid_nr(head->task) : -1;
+	hd->state = head->task ? READ_ONCE(head->task->__state) : 0;
+	hd->want = head->want;
+	hd->got = head->got;
+	hd->handoff = head->handoff;
+	hd->woken = head->woken;
+	hd->passed = head->passed;
+	hd->submitting = head->submitting;
+	hd->bypass = pool->bypass;
+}
+
 static void tt_sample(struct tt_pool *tp)
 {
 	struct bufpool *pool = tp->pool;
-	unsigned int waiters, idle, real;
+	unsigned int waiters, idle, real, later;
+	bool idle_ok, waking = false;
+	struct tt_head hd, hd2;
 	unsigned long flags;
-	bool idle_ok;
 
 	bufpool_depot_lock(pool, flags);
 	waiters = pool->nr_waiters;
 	idle = pool->nr_free;
 	real = pool->backed - pool->growing;
-	idle_ok = tt_idle_while_waiting_ok(pool);
-	bufpool_depot_unlock(pool, flags);
+	idle_ok = tt_idle_while_waiting_ok(pool, &waking);
 	if (!idle_ok)
-		tt_err("pool '%s': %u waiters, the first asleep, while %u buffers idle",
-		       tp->name, waiters, idle);
+		tt_head_read(pool, &hd);
+	bufpool_depot_unlock(pool, flags);
+	if (!idle_ok) {
+		/* Still so a while later: nobody is coming for them. */
+		msleep(200);
+		bufpool_depot_lock(pool, flags);
+		later = pool->nr_free;
+		idle_ok = tt_idle_while_waiting_ok(pool, &waking);
+		tt_head_read(pool, &hd2);
+		bufpool_depot_unlock(pool, flags);
+		tt_err("pool '%s': %u waiters, the first asleep, while %u buffers idle: head pid %d state %#x want %u got %u handoff %d woken %d passed %d submitting %d bypass %u; 200 ms later %s, %u idle, head pid %d state %#x want %u got %u handoff %d woken %d",
+		       tp->name, waiters, idle, hd.pid, hd.state, hd.want,
+		       hd.got, hd.handoff, hd.woken, hd.passed, hd.submitting,
+		       hd.bypass, idle_ok ? "fine" : "STILL", later, hd2.pid,
+		       hd2.state, hd2.want, hd2.got, hd2.handoff, hd2.woken);
+	}
 	if (real < tp->p.min_bufs || real > tp->p.max_bufs)
 		tt_err("pool '%s': %u buffers, outside %u..%u", tp->name, real,
 		       tp->p.min_bufs, tp->p.max_bufs);
 	tt_count(TT_SAMPLES, 1);
+	tt_count(TT_SAMPLES_WAKING, waking);
 }
 
 /* Shrinker scans, invariant samples and signals to the workers. */
@@ -627,6 +1055,10 @@ static int tt_pressure_fn(void *arg)
 			send_sig(SIGUSR1, tt.workers[tt_rand(&rnd, tt.nworkers)].task, 1);
 			tt_count(TT_SIGNALS, 1);
 		}
+		/* Requests cancelled by another than their owner. */
+		if (!(i % 8))
+			tt_notify_cancel(i % 16 ? &tt.irq_req :
+					 &tt.workers[tt_rand(&rnd, tt.nworkers)].req);
 		usleep_range(200, 400);
 	}
 	return 0;
@@ -945,17 +1377,31 @@ static void tt_check_all_reachable(struct tt_pool *tp)
 	for (i = 1; i < cap; i++)
 		tt_put(bufpool_buf_data(all[i]), tags[i]);
 out:
-	kfree(tags);
+	kfree_sensitive(tags);
 	kfree(all);
 }
 
 /* The phase */
 
-static const struct bufpool_params tt_layouts[TT_POOLS] = {
-	{ .buf_size = 64, .max_bufs = 16, .min_bufs = 4 },
-	{ .buf_size = 4096, .max_bufs = 8, .flags = BUFPOOL_F_POISON },
-	{ .buf_size = 200, .max_bufs = 12, .min_bufs = 2,
-	  .flags = BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP },
+/*
+ * The phase's pools. Those that must cache per CPU get magazines on every
+ * CPU: at least two buffers per possible CPU (@per_cpu raises the cap to
+ * that many per possible CPU where it is less), and no
+ * BUFPOOL_F_NO_MAGAZINES. TT_BIG_POOL's magazines hold fewer than its cap
+ * (64 slots at most), for the bulk requests past a magazine, which are
+ * past BUFPOOL_LOCKED_MAX too; TT_CAP_POOL has the smallest cap that
+ * still caches, so that the workers keep it at its cap.
+ */
+static const struct {
+	struct bufpool_params p;
+	unsigned int per_cpu;
+	bool cache;
+} tt_layouts[TT_POOLS] = {
+	{ { .buf_size = 64, .max_bufs = 96, .min_bufs = 4 }, 4, true },
+	{ { .buf_size = 4096, .max_bufs = 8, .flags = BUFPOOL_F_POISON }, 2, true },
+	{ { .buf_size = 200, .max_bufs = 12, .min_bufs = 2,
+	    .flags = BUFPOOL_F_NO_MAGAZINES | BUFPOOL_F_LOOKUP }, 0, false },
+	{ { .buf_size = 64, .max_bufs = 2 }, 2, true },
 };
 
 static int tt_create_pools(unsigned int phase)
@@ -966,7 +1412,9 @@ static int tt_create_pools(unsigned int phase)
 		struct tt_pool *tp = &tt.pools[i];
 
 		memset(tp, 0, sizeof(*tp));
-		tp->p = tt_layouts[i];
+		tp->p = tt_layouts[i].p;
+		tp->p.max_bufs = max(tp->p.max_bufs,
+				     tt_layouts[i].per_cpu * num_possible_cpus());
 		/* Sizes vary with the seed; layouts stay what they are. */
 		tp->p.buf_size += tt_rand(&tt.rnd, 64) * sizeof(long);
 		if (tp->p.flags & BUFPOOL_F_POISON && phase % 2)
@@ -982,6 +1430,13 @@ static int tt_create_pools(unsigned int phase)
 		}
 		tt_count(TT_CREATED, 1);
 		tt_flag_failslab(tp->name);
+		if (tt_layouts[i].cache && !tt_mag_size(tp))
+			tt_err("pool '%s' must cache per CPU and has no magazines (cap %u, %u possible CPUs, flags %#x)",
+			       tp->name, tp->p.max_bufs, num_possible_cpus(),
+			       tp->p.flags);
+		if (i == TT_BIG_POOL && tt_mag_size(tp) >= tp->p.max_bufs)
+			tt_err("pool '%s': a magazine of %u holds its whole cap: no bulk request is larger",
+			       tp->name, tt_mag_size(tp));
 	}
 	return 0;
 }
@@ -995,7 +1450,6 @@ static void tt_destroy_pools(void)
 		if (!tt.pools[i].pool)
 			continue;
 		bufpool_get_stats(tt.pools[i].pool, &st);
-		tt_count(TT_WAITS, st.waits);
 		tt_count(TT_GROW_FAILS, st.grow_fails);
 		bufpool_destroy(tt.pools[i].pool);
 		tt.pools[i].pool = NULL;
@@ -1006,8 +1460,12 @@ static void tt_destroy_pools(void)
 /* Wait for the buffers in flight to land, and take the handed-over ones. */
 static void tt_settle(void)
 {
-	struct tt_worker w = { .id = TT_MAIN_ID };
+	/* Main's, and too big for its stack. */
+	static struct tt_worker w;
 	unsigned int ms;
+
+	memset(&w, 0, sizeof(w));
+	w.id = TT_MAIN_ID;
 
 	for (ms = 0; ms < TT_LIVENESS_MS; ms++) {
 		do {
@@ -1034,6 +1492,7 @@ static int tt_start_workers(void)
 
 		w->id = i;
 		prandom_seed_state(&w->rnd, seed + 100 + i);
+		tt_notify_setup(&w->req);
 		init_completion(&w->done);
 		w->task = kthread_create(tt_worker_fn, w, "tt_worker/%u", i);
 		if (IS_ERR(w->task)) {
@@ -1055,16 +1514,93 @@ static void tt_stop_workers(void)
 		wait_for_completion(&tt.workers[i].done);
 		tt_stop(tt.workers[i].task);
 	}
-	kfree(tt.workers);
+	/* Their tags, which the next pools' memory may be. */
+	kfree_sensitive(tt.workers);
 	tt.workers = NULL;
+}
+
+/* Online CPUs whose magazine of @tp's pool ever held a buffer. */
+static unsigned int tt_cpus_caching(struct tt_pool *tp)
+{
+	unsigned int n = 0;
+	int cpu;
+
+	if (!tp->pool->mag_mask)
+		return 0;
+	/* A CPU's word turns odd before its magazine is first filled. */
+	for_each_online_cpu(cpu)
+		n += !!READ_ONCE(tp->pool->mag_state[cpu]);
+	return n;
+}
+
+/*
+ * What the phase exercised, from the pools' counters and the test's,
+ * read with everything quiet and before the phase-end checks add to
+ * them; printed, and a path it claims to cover that ran zero times fails
+ * the phase. @before: tt.stat at the phase's start.
+ */
+static void tt_coverage(unsigned int phase, const u64 *before)
+{
+	bool every_cpu = false;
+	struct bufpool_stats st;
+	unsigned int i, cpus;
+
+	for (i = 0; i < TT_POOLS; i++) {
+		struct tt_pool *tp = &tt.pools[i];
+
+		bufpool_get_stats(tp->pool, &st);
+		tt_count(TT_MAG_HITS, st.mag_hits);
+		tt_count(TT_MAG_MISSES, st.mag_misses);
+		tt_count(TT_STEALS, st.steals);
+		tt_count(TT_SWEEPS, st.sweeps);
+		tt_count(TT_BARGES, st.barges);
+		tt_count(TT_HANDOFFS, st.handoffs);
+		tt_count(TT_EMPTY_WAKEUPS, st.empty_wakeups);
+		tt_count(TT_FAILS_EXHAUSTED, st.fails_exhausted);
+		tt_count(TT_WAITS, st.waits);
+		cpus = tt_cpus_caching(tp);
+		tt_print("# phase_%u: pool %s mag_slots %u cap %u cpus_caching %u of %u\n",
+			 phase, tp->name, tt_mag_size(tp), tp->p.max_bufs, cpus,
+			 num_online_cpus());
+		tt_print("# phase_%u: pool %s hits %llu steals %llu sweeps %llu handoffs %llu\n",
+			 phase, tp->name, st.mag_hits, st.steals, st.sweeps,
+			 st.handoffs);
+		/* Counted as hits, the slow path would fake the coverage. */
+		if (!tt_mag_size(tp) && st.mag_hits)
+			tt_err("phase %u: pool '%s' has no magazines and counts %llu magazine hits",
+			       phase, tp->name, st.mag_hits);
+		if (!tt_layouts[i].cache)
+			continue;
+		if (!st.mag_hits)
+			tt_err("phase %u: pool '%s' must cache and its magazines never served",
+			       phase, tp->name);
+		every_cpu |= cpus == num_online_cpus();
+	}
+	if (!every_cpu)
+		tt_err("phase %u: no pool cached in the magazine of every online CPU",
+		       phase);
+	for (i = 0; i < ARRAY_SIZE(tt_claims); i++) {
+		enum tt_stat s = tt_claims[i].stat;
+		u64 n = atomic64_read(&tt.stat[s]) - before[s];
+
+		tt_print("# phase_%u: %s %llu\n", phase, tt_stat_names[s], n);
+		if (!n && tt_claims[i].must)
+			tt_err("phase %u: %s ran zero times", phase,
+			       tt_stat_names[s]);
+	}
 }
 
 static void tt_phase(unsigned int phase)
 {
+	ktime_t start = ktime_get();
+	u64 before[TT_NR];
 	struct task_struct *pressure = NULL, *plug = NULL, *churner = NULL;
 	int errors = atomic_read(&tt.errors);
 	unsigned int i;
 
+	for (i = 0; i < TT_NR; i++)
+		before[i] = atomic64_read(&tt.stat[i]);
+	tt.gen = (tt.gen + 1) & 0x7ff;
 	if (tt_create_pools(phase) || tt_start_workers()) {
 		tt_err("phase %u could not start", phase);
 		goto out;
@@ -1074,12 +1610,21 @@ static void tt_phase(unsigned int phase)
 		plug = tt_helper(tt_hotplug_fn, NULL, "tt_hotplug");
 	if (churn)
 		churner = tt_helper(tt_churn_fn, NULL, "tt_churn");
+	WRITE_ONCE(tt.atimer_on, true);
+	hrtimer_start(&tt.atimer, ns_to_ktime(TT_ATIMER_NS),
+		      HRTIMER_MODE_REL_HARD);
 	for (i = 0; i < tt.nworkers; i++)
 		wait_for_completion(&tt.workers[i].done);
+	WRITE_ONCE(tt.atimer_on, false);
+	hrtimer_cancel(&tt.atimer);
 	tt_stop(churner);
 	tt_stop(plug);
 	tt_stop(pressure);
+	tt_notify_quiesce(&tt.irq_req);
+	tt_atimer_drain();
 	tt_settle();
+	tt_print("# phase_%u: ms %lld\n", phase, ktime_ms_delta(ktime_get(), start));
+	tt_coverage(phase, before);
 	for (i = 0; i < TT_POOLS; i++) {
 		tt_check_stats(&tt.pools[i], 0);
 		tt_walk(&tt.pools[i]);
@@ -1120,12 +1665,13 @@ static int __init tt_init(void)
 {
 	unsigned int phase;
 
-	tt.report = kzalloc(PAGE_SIZE * 4, GFP_KERNEL);
+	tt.report = kzalloc(TT_REPORT_SIZE, GFP_KERNEL);
 	if (!tt.report)
 		return -ENOMEM;
 	if (!seed)
 		seed = get_random_u32() | 1;
 	prandom_seed_state(&tt.rnd, seed);
+	tt.gen = get_random_u32();
 	init_llist_head(&tt.irq_list);
 	init_llist_head(&tt.softirq_list);
 	init_llist_head(&tt.hand_list);
@@ -1133,6 +1679,10 @@ static int __init tt_init(void)
 	init_waitqueue_head(&tt.late_wq);
 	hrtimer_init(&tt.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	tt.timer.function = tt_timer_fn;
+	hrtimer_init(&tt.atimer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	tt.atimer.function = tt_atimer_fn;
+	prandom_seed_state(&tt.irq_rnd, seed + 4);
+	tt_notify_setup(&tt.irq_req);
 	tasklet_setup(&tt.tasklet, tt_tasklet_fn);
 
 	tt_print("# torture: seed %lu cpus %u workers %u iterations %u phases %u faults %d\n",
@@ -1152,6 +1702,7 @@ static int __init tt_init(void)
 		tt_stop(late);
 	}
 	hrtimer_cancel(&tt.timer);
+	hrtimer_cancel(&tt.atimer);
 	tasklet_kill(&tt.tasklet);
 	tt_figures();
 	pr_info("bufpool_torture: %s, %d errors\n",
