@@ -630,6 +630,9 @@ static __always_inline void bufpool_hand_out(struct bufpool *pool,
 		bufpool_trace_alloc(pool, n, bufs, path);
 	for (i = 0; i < n; i++)
 		bufpool_buf_ready(pool, bufs[i], gfp, ip, now);
+	/* What no magazine served is a miss: mag_hits is the rest. */
+	if (path != BUFPOOL_PATH_HIT)
+		this_cpu_add(pool->mags->misses, n);
 	this_cpu_add(pool->mags->allocs, n);
 }
 
@@ -905,8 +908,7 @@ slow:
 		return err;
 	path = BUFPOOL_PATH_SLOW;
 ready:
-	/* Counted once handed out: a failure is no miss (mag_hits). */
-	this_cpu_add(pool->mags->misses, n);
+	/* Counted as a miss only now: a failure is none (mag_hits). */
 	bufpool_hand_out(pool, n, bufs, gfp, path, ip);
 	return 0;
 }
@@ -1133,12 +1135,9 @@ static void bufpool_notify_run(struct irq_work *work)
 	int err = req->err;
 
 	/* Handed over, the buffers are in use: the pool stays meanwhile. */
-	if (!err) {
-		/* No hit: the slow path served them (mag_hits). */
-		this_cpu_add(req->pool->mags->misses, req->w.want);
+	if (!err)
 		bufpool_hand_out(req->pool, req->w.want, req->w.bufs, 0,
 				 BUFPOOL_PATH_SLOW, req->ip);
-	}
 	/*
 	 * From here @nb is its owner's: it may queue it again at once. Pairs
 	 * with the acquire in bufpool_alloc_notify().
@@ -1229,8 +1228,6 @@ int bufpool_alloc_notify(struct bufpool *pool, unsigned int n,
 	if (err)
 		return err;
 	path = BUFPOOL_PATH_SLOW;
-	/* Counted once handed out, as bufpool_take_miss() does. */
-	this_cpu_add(pool->mags->misses, n);
 ready:
 	bufpool_hand_out(pool, n, bufs, 0, path, _RET_IP_);
 	return 0;

@@ -197,20 +197,29 @@ static bool bd_all(const u8 *p, u8 c, size_t n)
 struct bd_layout {
 	size_t size;
 	unsigned int flags;
+	bool inline_hdr;
 };
 
+/*
+ * Sizes whose headers go apart from the data and sizes whose headers go
+ * inline, after it (bufpool_depot_layout() picks the cheaper): each case
+ * checks it got the layout it is here for, or it would test nothing.
+ */
 static const struct bd_layout bd_layouts[] = {
 	{ 1, BUFPOOL_F_DMA_MAP }, { 40, BUFPOOL_F_DMA_MAP },
 	{ 100, 0 }, { 1500, BUFPOOL_F_DMA_MAP }, { 2048, BUFPOOL_F_DMA_MAP },
 	{ 4000, 0 }, { 4096, BUFPOOL_F_DMA_MAP },
 	{ 4096, BUFPOOL_F_DMA_MAP | BUFPOOL_F_LOOKUP },
 	{ 16384, BUFPOOL_F_DMA_MAP },
+	{ 2350, 0, true }, { 3000, BUFPOOL_F_DMA_MAP, true },
+	{ 9000, 0, true }, { 9000, BUFPOOL_F_DMA_MAP, true },
 };
 
 static void bd_layout_desc(const struct bd_layout *l, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu bytes%s", l->size,
-		 l->flags & BUFPOOL_F_DMA_MAP ? ", mapped" : ", dev only");
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu bytes%s%s", l->size,
+		 l->flags & BUFPOOL_F_DMA_MAP ? ", mapped" : ", dev only",
+		 l->inline_hdr ? ", inline header" : "");
 }
 
 KUNIT_ARRAY_PARAM(bd_layout, bd_layouts, bd_layout_desc);
@@ -234,6 +243,8 @@ static void bd_layout_safe(struct kunit *test)
 	int i;
 
 	KUNIT_EXPECT_GE(test, bufpool_buf_size(bd_alloc(test, GFP_KERNEL)), l->size);
+	KUNIT_EXPECT_EQ_MSG(test, !!pool->buf_offset, l->inline_hdr,
+			    "not the layout this size is for: pick another");
 	for (i = 1; i < 8; i++)
 		bd_alloc(test, GFP_KERNEL);
 	for (i = 0; i < 8; i++) {

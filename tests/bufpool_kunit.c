@@ -2494,18 +2494,26 @@ static void bp_steal_two_passes(struct kunit *test)
 	bp_destroy(test, pool);
 }
 
-/* Hold @buf for a moment as @id: false if someone else holds it too. */
-static bool bp_race_hold(struct bufpool_buf *buf, u64 id)
+/*
+ * A buffer's first word says who holds it: @id claims it (false if
+ * someone else still does), and gives it up just before it is put. Held
+ * from take to put, a buffer handed to both CPUs is seen whichever
+ * claims first.
+ */
+static bool bp_race_claim(struct bufpool_buf *buf, u64 id)
 {
-	u64 *tag = bufpool_buf_data(buf);
-
-	if (cmpxchg(tag, 0, id))
-		return false;
-	WRITE_ONCE(*tag, 0);
-	return true;
+	return !cmpxchg((u64 *)bufpool_buf_data(buf), 0, id);
 }
 
-/* CPU 0: takes (from CPU 1's magazine, its own stays empty) and hands on. */
+static bool bp_race_unclaim(struct bufpool_buf *buf, u64 id)
+{
+	return cmpxchg((u64 *)bufpool_buf_data(buf), id, 0) == id;
+}
+
+/*
+ * CPU 0: takes (from CPU 1's magazine, its own stays empty) and hands
+ * on, still claimed: CPU 1 gives the claim up and puts it.
+ */
 static int bp_race_taker(struct bp_worker *w)
 {
 	struct bp_pipe *p = w->priv;
@@ -2518,8 +2526,10 @@ static int bp_race_taker(struct bp_worker *w)
 			cond_resched();
 			continue;
 		}
-		if (!bp_race_hold(buf, 1))
+		if (!bp_race_claim(buf, 1)) {
 			ret = -EBUSY;
+			break;
+		}
 		for (;;) {
 			spin_lock(&p->lock);
 			if (p->head - p->tail < ARRAY_SIZE(p->slot)) {
@@ -2535,7 +2545,10 @@ static int bp_race_taker(struct bp_worker *w)
 	return ret;
 }
 
-/* CPU 1: puts what it is handed, and takes from its own magazine. */
+/*
+ * CPU 1: takes from its own magazine, and holds that across putting
+ * what it was handed.
+ */
 static int bp_race_owner(struct bp_worker *w)
 {
 	struct bp_pipe *p = w->priv;
@@ -2545,16 +2558,24 @@ static int bp_race_owner(struct bp_worker *w)
 
 	do {
 		stop = READ_ONCE(p->stop);
+		buf = bufpool_alloc(w->pool, GFP_ATOMIC);
+		if (buf && !bp_race_claim(buf, 2)) {
+			/* Not ours to put: its other holder will. */
+			ret = -EBUSY;
+			buf = NULL;
+		}
 		handed = NULL;
 		spin_lock(&p->lock);
 		if (p->tail != p->head)
 			handed = p->slot[p->tail++ % ARRAY_SIZE(p->slot)];
 		spin_unlock(&p->lock);
-		if (handed)
+		if (handed) {
+			if (!bp_race_unclaim(handed, 1))
+				ret = -EBUSY;
 			bufpool_put(handed);
-		buf = bufpool_alloc(w->pool, GFP_ATOMIC);
+		}
 		if (buf) {
-			if (!bp_race_hold(buf, 2))
+			if (!bp_race_unclaim(buf, 2))
 				ret = -EBUSY;
 			bufpool_put(buf);
 		}
@@ -2566,8 +2587,8 @@ static int bp_race_owner(struct bp_worker *w)
 /*
  * Two CPUs taking from one magazine at once: its own CPU, and the other
  * CPU, whose magazine stays empty and takes from it. Catches a take
- * without the cmpxchg on head, which hands one buffer to both: each tags
- * what it holds, and finds the other's tag.
+ * without the cmpxchg on head, which hands one buffer to both: each
+ * claims what it holds until it is put, and finds the other's claim.
  */
 static void bp_take_race(struct kunit *test)
 {
