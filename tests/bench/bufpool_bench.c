@@ -1632,8 +1632,14 @@ static int bw_bufpool_setup(struct bench_w5_pool *w)
 	return bc_bufpool_setup(&w->p);
 }
 
+/* How the waits of a W5 or W5b round went: what its figures come from. */
 static void bw_bufpool_teardown(struct bench_w5_pool *w)
 {
+	struct bufpool_stats st;
+
+	bufpool_get_stats(w->p.bufpool, &st);
+	pr_info("W5 round: %llu allocs, %llu waits, %llu barges, %llu handoffs, %llu empty wakeups\n",
+		st.allocs, st.waits, st.barges, st.handoffs, st.empty_wakeups);
 	bc_bufpool_teardown(&w->p);
 }
 
